@@ -1,0 +1,218 @@
+//! Builds both routers. The middleware order is written here and nowhere else:
+//! request id -> observe (metrics, log) -> authenticate (except `PUBLIC_ROUTES`) -> handler.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use parapet_classifiers::SecretDetector;
+use serde_json::{Map, Value};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::identity::Identity;
+use crate::providers::router::Router as ModelRouter;
+use crate::routes;
+use crate::store::Store;
+
+/// The only routes that answer without identity, on either listener.
+pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/readyz"];
+
+pub struct AppState {
+    pub cfg: Config,
+    pub store: Arc<dyn Store>,
+    pub identity: Identity,
+    pub router: ModelRouter,
+    pub metrics: Option<PrometheusHandle>,
+    pub started_unix: i64,
+    secrets: SecretDetector,
+}
+
+/// The request id (uuid v7) of a call, also sent back as `x-request-id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl AppState {
+    pub fn new(
+        cfg: Config,
+        store: Arc<dyn Store>,
+        identity: Identity,
+        router: ModelRouter,
+        metrics: Option<PrometheusHandle>,
+    ) -> Result<Self, String> {
+        let secrets = SecretDetector::new().map_err(|e| format!("classifier: {e}"))?;
+        Ok(AppState {
+            cfg,
+            store,
+            identity,
+            router,
+            metrics,
+            started_unix: chrono::Utc::now().timestamp(),
+            secrets,
+        })
+    }
+
+    /// Counts prompts that carry credentials (`parapet_prompt_labels_total{label="secret"}`).
+    pub fn label_prompt(&self, body: &Map<String, Value>) {
+        let Some(messages) = body.get("messages").and_then(Value::as_array) else {
+            return;
+        };
+        let found = messages
+            .iter()
+            .filter_map(|m| m.get("content"))
+            .any(|c| match c {
+                Value::String(s) => !self.secrets.find(s).is_empty(),
+                Value::Array(parts) => parts
+                    .iter()
+                    .filter_map(|p| p.get("text").and_then(Value::as_str))
+                    .any(|s| !self.secrets.find(s).is_empty()),
+                _ => false,
+            });
+        if found {
+            metrics::counter!("parapet_prompt_labels_total", "label" => "secret").increment(1);
+        }
+    }
+}
+
+pub fn proxy_router(state: Arc<AppState>) -> Router {
+    let routes = Router::new()
+        .route(
+            "/v1/chat/completions",
+            post(routes::proxy::chat_completions),
+        )
+        .route("/v1/embeddings", post(routes::proxy::embeddings))
+        .route("/v1/models", get(routes::proxy::models))
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .fallback(not_found);
+    layered(routes, state, Listener::Proxy)
+}
+
+pub fn admin_router(state: Arc<AppState>) -> Router {
+    let routes = Router::new()
+        .route(
+            "/api/keys",
+            post(routes::keys::create).get(routes::keys::list),
+        )
+        .route(
+            "/api/keys/{id}",
+            get(routes::keys::get).delete(routes::keys::revoke),
+        )
+        .route("/metrics", get(routes::health::metrics))
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .fallback(not_found);
+    layered(routes, state, Listener::Admin)
+}
+
+#[derive(Clone, Copy)]
+enum Listener {
+    Proxy,
+    Admin,
+}
+
+impl Listener {
+    fn name(self) -> &'static str {
+        match self {
+            Listener::Proxy => "proxy",
+            Listener::Admin => "admin",
+        }
+    }
+}
+
+/// The middleware order, outermost first: request id, observe, authenticate.
+fn layered(routes: Router<Arc<AppState>>, state: Arc<AppState>, listener: Listener) -> Router {
+    let routes = match listener {
+        Listener::Proxy => routes.layer(middleware::from_fn_with_state(
+            state.clone(),
+            authenticate_proxy,
+        )),
+        Listener::Admin => routes.layer(middleware::from_fn_with_state(
+            state.clone(),
+            authenticate_admin,
+        )),
+    };
+    routes
+        .layer(middleware::from_fn(move |req, next| {
+            observe(listener, req, next)
+        }))
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = uuid::Uuid::now_v7().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+async fn observe(listener: Listener, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().clone();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let elapsed = start.elapsed();
+    metrics::counter!("parapet_requests_total", "listener" => listener.name(), "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("parapet_request_duration_seconds", "listener" => listener.name(), "route" => route.clone())
+        .record(elapsed.as_secs_f64());
+    tracing::debug!(listener = listener.name(), %method, route, status, elapsed_us = elapsed.as_micros() as u64, "request");
+    resp
+}
+
+async fn authenticate_proxy(
+    State(app): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if PUBLIC_ROUTES.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    match app.identity.resolve(req.headers()).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn authenticate_admin(
+    State(app): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if PUBLIC_ROUTES.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    match app.identity.resolve_admin(req.headers()) {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.uri().path()
+    ))
+}

@@ -1,0 +1,58 @@
+//! The `parapet` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod keys;
+pub mod serve;
+
+/// Exit status for a configuration error (EX_CONFIG is 78; the design fixes 64, EX_USAGE).
+pub const EXIT_CONFIG: u8 = 64;
+
+#[derive(Parser)]
+#[command(
+    name = "parapet",
+    version,
+    about = "LLM/AI gateway with inline guardrails for regulated institutions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway (proxy and admin listeners).
+    Serve {
+        /// Config file (TOML). Without one: embedded store in ./parapet-data and the `echo` model.
+        #[arg(long, env = "PARAPET_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Manage virtual keys through the admin API of a running gateway.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+        #[command(flatten)]
+        admin: keys::AdminArgs,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("parapet: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Serve { config } => runtime.block_on(serve::run(config)),
+        Command::Keys { command, admin } => runtime.block_on(keys::run(command, admin)),
+    }
+}

@@ -1,0 +1,220 @@
+//! `parapet serve`: validate the config before binding anything, open the store, make sure the
+//! admin token (and demo key) exist, bind both listeners, serve until SIGTERM/SIGINT, then let
+//! in-flight calls finish within `server.shutdown_grace_s`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::app::{admin_router, proxy_router, AppState};
+use crate::bootstrap::load_or_create;
+use crate::config::Config;
+use crate::identity::jwt::JwtVerifier;
+use crate::identity::keys::{NewKey, KEY_PREFIX};
+use crate::identity::Identity;
+use crate::providers::router::Router;
+use crate::secret::{random_token, Secret};
+use crate::{store, telemetry};
+
+use super::EXIT_CONFIG;
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("parapet: {msg}");
+    ExitCode::FAILURE
+}
+
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+pub async fn run(config: Option<PathBuf>) -> ExitCode {
+    let cfg = match &config {
+        Some(path) => match Config::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("parapet: config error: {e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        },
+        None => Config::no_config(),
+    };
+    telemetry::init_logs(cfg.server.log_format);
+
+    let jwt = match cfg.jwt.clone().map(JwtVerifier::new).transpose() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("parapet: config error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let router = match Router::new(&cfg) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("parapet: config error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+
+    let data_dir = cfg.server.data_dir.clone();
+    let (admin_token, admin_from_file) = match std::env::var("PARAPET_ADMIN_TOKEN") {
+        Ok(t) if t.len() >= 16 => (t, false),
+        Ok(_) => return fail("PARAPET_ADMIN_TOKEN must be at least 16 characters"),
+        Err(_) => match load_or_create(&data_dir, "admin-token", || random_token("pat-")) {
+            Ok((t, _)) => (t, true),
+            Err(e) => {
+                return fail(format!(
+                    "cannot keep the admin token in {}: {e}",
+                    data_dir.display()
+                ))
+            }
+        },
+    };
+
+    let store = match store::open(&cfg.store).await {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot open the store: {e}")),
+    };
+    let identity = Identity::new(store.clone(), jwt, Secret::new(admin_token.clone()));
+    if let Some(v) = identity_jwt_warmup(&cfg) {
+        if let Err(e) = v.warm_up().await {
+            tracing::warn!(error = %e, "JWKS not reachable at start; will retry on the first token");
+        }
+    }
+
+    let demo_key = if cfg.server.demo_key {
+        let key = match load_or_create(&data_dir, "demo-key", || random_token(KEY_PREFIX)) {
+            Ok((k, _)) => k,
+            Err(e) => {
+                return fail(format!(
+                    "cannot keep the demo key in {}: {e}",
+                    data_dir.display()
+                ))
+            }
+        };
+        let new = NewKey {
+            owner: "demo".into(),
+            team: Some("demo".into()),
+            tags: vec!["demo".into()],
+            ..NewKey::default()
+        };
+        if let Err(e) = identity.keys().ensure(&key, new).await {
+            return fail(format!("cannot store the demo key: {e}"));
+        }
+        Some(key)
+    } else {
+        None
+    };
+
+    let metrics = match telemetry::install_metrics() {
+        Ok(h) => Some(h),
+        Err(e) => return fail(format!("cannot install the metrics recorder: {e}")),
+    };
+    let state = match AppState::new(cfg.clone(), store, identity, router, metrics) {
+        Ok(s) => Arc::new(s),
+        Err(e) => return fail(e),
+    };
+
+    let proxy = match tokio::net::TcpListener::bind(cfg.server.proxy_listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            return fail(format!(
+                "cannot bind server.proxy_listen {}: {e}",
+                cfg.server.proxy_listen
+            ))
+        }
+    };
+    let admin = match tokio::net::TcpListener::bind(cfg.server.admin_listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            return fail(format!(
+                "cannot bind server.admin_listen {}: {e}",
+                cfg.server.admin_listen
+            ))
+        }
+    };
+    let (proxy_addr, admin_addr) = match (proxy.local_addr(), admin.local_addr()) {
+        (Ok(p), Ok(a)) => (p, a),
+        (Err(e), _) | (_, Err(e)) => return fail(format!("cannot read the listen address: {e}")),
+    };
+
+    if admin_from_file {
+        say(&format!("admin token: {admin_token}"));
+    }
+    if let Some(k) = &demo_key {
+        say(&format!("demo key: {k}"));
+    }
+    say(&format!("proxy listening on http://{proxy_addr}"));
+    say(&format!("admin listening on http://{admin_addr}"));
+    tracing::info!(
+        proxy = %proxy_addr, admin = %admin_addr, store = state.store.backend(),
+        models = ?state.router.aliases().collect::<Vec<_>>(), "parapet ready"
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let shutdown = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let proxy_app = proxy_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let admin_app = admin_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let servers = tokio::spawn(async move {
+        let p = axum::serve(proxy, proxy_app).with_graceful_shutdown(shutdown(stop_rx.clone()));
+        let a = axum::serve(admin, admin_app).with_graceful_shutdown(shutdown(stop_rx));
+        tokio::join!(p, a)
+    });
+
+    wait_for_signal().await;
+    let grace = cfg.server.shutdown_grace;
+    tracing::info!(
+        grace_s = grace.as_secs(),
+        "shutting down: no new connections, in-flight calls may finish"
+    );
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(grace, servers).await {
+        Ok(Ok((Ok(()), Ok(())))) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Ok(Ok((p, a))) => fail(format!("server error: {:?} {:?}", p.err(), a.err())),
+        Ok(Err(e)) => fail(format!("server task failed: {e}")),
+        Err(_) => {
+            tracing::warn!("in-flight calls did not finish within the grace period; closing them");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// A second verifier only for the start-up JWKS fetch; the one in `Identity` caches its own.
+fn identity_jwt_warmup(cfg: &Config) -> Option<JwtVerifier> {
+    match &cfg.jwt {
+        Some(j) if matches!(j.keys, crate::config::JwtKeySource::Jwks(_)) => {
+            JwtVerifier::new(j.clone()).ok()
+        }
+        _ => None,
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,246 @@
+//! `ApiError` and its one mapping to an HTTP status and an OpenAI-shaped body.
+//!
+//! Every error a client can see is a variant here; `into_response` is the only place where a
+//! status code and an error `type`/`code` are chosen. Messages never contain secrets.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    #[error("request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("request body is not valid UTF-8 (invalid byte at offset {0})")]
+    InvalidEncoding(usize),
+    #[error("missing required field '{0}'")]
+    MissingField(&'static str),
+    #[error("field '{field}' must be {expected}")]
+    InvalidType {
+        field: String,
+        expected: &'static str,
+    },
+    #[error("invalid value for '{field}': {reason}")]
+    InvalidValue { field: String, reason: String },
+    #[error("request body is larger than the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the model '{0}' does not exist")]
+    ModelNotFound(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("this key may not use the model '{0}'")]
+    ModelNotAllowed(String),
+    #[error("no credentials: send 'Authorization: Bearer <key or token>'")]
+    MissingCredentials,
+    #[error("invalid API key")]
+    InvalidApiKey,
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    #[error("token expired")]
+    TokenExpired,
+    #[error("invalid admin token")]
+    InvalidAdminToken,
+    #[error("upstream unavailable: {0}")]
+    UpstreamUnavailable(String),
+    #[error("upstream error: {0}")]
+    UpstreamError(String),
+    #[error("upstream timed out: {0}")]
+    UpstreamTimeout(String),
+    #[error("upstream rate limited: {message}")]
+    UpstreamRateLimited {
+        message: String,
+        retry_after: Option<u64>,
+    },
+    /// A 4xx answer of the upstream that the client must see as it is.
+    #[error("upstream answered {status}")]
+    UpstreamPassthrough { status: u16, body: bytes::Bytes },
+    #[error("store unavailable: {0}")]
+    StoreUnavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid_type(field: impl Into<String>, expected: &'static str) -> Self {
+        ApiError::InvalidType {
+            field: field.into(),
+            expected,
+        }
+    }
+
+    /// (status, OpenAI error `type`, `code`, `param`)
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<String>) {
+        use ApiError::*;
+        const BAD: &str = "invalid_request_error";
+        const AUTH: &str = "authentication_error";
+        const API: &str = "api_error";
+        match self {
+            InvalidJson(_) => (StatusCode::BAD_REQUEST, BAD, "invalid_json", None),
+            InvalidEncoding(_) => (StatusCode::BAD_REQUEST, BAD, "invalid_encoding", None),
+            MissingField(f) => (
+                StatusCode::BAD_REQUEST,
+                BAD,
+                "missing_field",
+                Some((*f).into()),
+            ),
+            InvalidType { field, .. } => (
+                StatusCode::BAD_REQUEST,
+                BAD,
+                "invalid_type",
+                Some(field.clone()),
+            ),
+            InvalidValue { field, .. } => (
+                StatusCode::BAD_REQUEST,
+                BAD,
+                "invalid_value",
+                Some(field.clone()),
+            ),
+            TooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                BAD,
+                "request_too_large",
+                None,
+            ),
+            ModelNotFound(_) => (
+                StatusCode::NOT_FOUND,
+                BAD,
+                "model_not_found",
+                Some("model".into()),
+            ),
+            NotFound(_) => (StatusCode::NOT_FOUND, BAD, "not_found", None),
+            ModelNotAllowed(_) => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "model_not_allowed",
+                Some("model".into()),
+            ),
+            MissingCredentials => (StatusCode::UNAUTHORIZED, AUTH, "missing_credentials", None),
+            InvalidApiKey => (StatusCode::UNAUTHORIZED, AUTH, "invalid_api_key", None),
+            InvalidToken(_) => (StatusCode::UNAUTHORIZED, AUTH, "invalid_token", None),
+            TokenExpired => (StatusCode::UNAUTHORIZED, AUTH, "token_expired", None),
+            InvalidAdminToken => (StatusCode::UNAUTHORIZED, AUTH, "invalid_admin_token", None),
+            UpstreamUnavailable(_) => (StatusCode::BAD_GATEWAY, API, "upstream_unavailable", None),
+            UpstreamError(_) => (StatusCode::BAD_GATEWAY, API, "upstream_error", None),
+            UpstreamTimeout(_) => (StatusCode::GATEWAY_TIMEOUT, API, "upstream_timeout", None),
+            UpstreamRateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "upstream_rate_limited",
+                None,
+            ),
+            UpstreamPassthrough { status, .. } => (
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY),
+                API,
+                "upstream_error",
+                None,
+            ),
+            StoreUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                API,
+                "store_unavailable",
+                None,
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                API,
+                "internal_error",
+                None,
+            ),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.parts().2
+    }
+
+    /// The OpenAI-shaped error body.
+    pub fn body(&self) -> serde_json::Value {
+        let (_, kind, code, param) = self.parts();
+        json!({"error": {"message": self.to_string(), "type": kind, "code": code, "param": param}})
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::UpstreamPassthrough { status, body } = self {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let mut resp = (status, body).into_response();
+            resp.headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            return resp;
+        }
+        let status = self.status();
+        let mut resp = (status, axum::Json(self.body())).into_response();
+        if let ApiError::UpstreamRateLimited {
+            retry_after: Some(s),
+            ..
+        } = &self
+        {
+            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+                resp.headers_mut().insert("retry-after", v);
+            }
+        }
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_client_error_names_its_code_and_param() {
+        let cases: Vec<(ApiError, u16, &str, Option<&str>)> = vec![
+            (ApiError::InvalidJson("x".into()), 400, "invalid_json", None),
+            (
+                ApiError::MissingField("model"),
+                400,
+                "missing_field",
+                Some("model"),
+            ),
+            (
+                ApiError::invalid_type("messages", "an array"),
+                400,
+                "invalid_type",
+                Some("messages"),
+            ),
+            (
+                ApiError::TooLarge { limit: 10 },
+                413,
+                "request_too_large",
+                None,
+            ),
+            (
+                ApiError::ModelNotFound("m".into()),
+                404,
+                "model_not_found",
+                Some("model"),
+            ),
+            (ApiError::InvalidApiKey, 401, "invalid_api_key", None),
+            (ApiError::TokenExpired, 401, "token_expired", None),
+            (
+                ApiError::UpstreamTimeout("t".into()),
+                504,
+                "upstream_timeout",
+                None,
+            ),
+            (
+                ApiError::StoreUnavailable("s".into()),
+                503,
+                "store_unavailable",
+                None,
+            ),
+        ];
+        for (err, status, code, param) in cases {
+            let body = err.body();
+            assert_eq!(err.status().as_u16(), status, "{err}");
+            assert_eq!(body["error"]["code"], code);
+            assert_eq!(body["error"]["param"].as_str(), param);
+            assert!(!body["error"]["message"].as_str().unwrap_or("").is_empty());
+        }
+    }
+}

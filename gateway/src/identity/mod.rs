@@ -1,0 +1,150 @@
+//! Who is calling: virtual keys, JWTs and the admin token resolve to a `Caller`.
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::secret::Secret;
+use crate::store::Store;
+
+pub mod jwt;
+pub mod keys;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallerKind {
+    User,
+    Agent,
+    Service,
+}
+
+/// The resolved identity of a call (DESIGN §3 step 1).
+#[derive(Debug, Clone, Serialize)]
+pub struct Caller {
+    pub kind: CallerKind,
+    pub id: String,
+    pub principal_id: Option<String>,
+    pub groups: Vec<String>,
+    pub roles: Vec<String>,
+    pub key_id: Option<String>,
+    pub team: Option<String>,
+    /// Model alias patterns this caller may use; empty means all.
+    pub models: Vec<String>,
+}
+
+impl Caller {
+    pub fn admin() -> Caller {
+        Caller {
+            kind: CallerKind::Service,
+            id: "admin".into(),
+            principal_id: None,
+            groups: vec![],
+            roles: vec!["admin".into()],
+            key_id: None,
+            team: None,
+            models: vec![],
+        }
+    }
+
+    /// Whether this caller may use the model alias `model`.
+    pub fn may_use_model(&self, model: &str) -> bool {
+        self.models.is_empty()
+            || self
+                .models
+                .iter()
+                .any(|p| parapet_policies::pattern_matches(p, model))
+    }
+}
+
+/// Resolves identities for both listeners.
+pub struct Identity {
+    keys: keys::KeyResolver,
+    jwt: Option<jwt::JwtVerifier>,
+    admin_token: Secret,
+}
+
+impl Identity {
+    pub fn new(store: Arc<dyn Store>, jwt: Option<jwt::JwtVerifier>, admin_token: Secret) -> Self {
+        Identity {
+            keys: keys::KeyResolver::new(store),
+            jwt,
+            admin_token,
+        }
+    }
+
+    pub fn keys(&self) -> &keys::KeyResolver {
+        &self.keys
+    }
+
+    /// A proxy caller: `Authorization: Bearer pk-...` (virtual key) or `Bearer <JWT>`.
+    pub async fn resolve(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        let token = bearer(headers).ok_or(ApiError::MissingCredentials)?;
+        if token.starts_with(keys::KEY_PREFIX) {
+            return self.keys.resolve(token).await;
+        }
+        match &self.jwt {
+            Some(v) if token.matches('.').count() == 2 => v.verify(token).await,
+            Some(_) => Err(ApiError::InvalidToken("not a JWT".into())),
+            None => Err(ApiError::InvalidApiKey),
+        }
+    }
+
+    /// The admin listener accepts only the admin token.
+    pub fn resolve_admin(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        let token = bearer(headers).ok_or(ApiError::MissingCredentials)?;
+        if self.admin_token.matches(token) {
+            Ok(Caller::admin())
+        } else {
+            Err(ApiError::InvalidAdminToken)
+        }
+    }
+}
+
+/// The bearer token of `Authorization`, or of `api-key` (Azure clients send that).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    if let Some(v) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let v = v.trim();
+        let rest = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))?;
+        let rest = rest.trim();
+        return (!rest.is_empty()).then_some(rest);
+    }
+    headers
+        .get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_is_read_from_authorization_or_api_key() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert("api-key", "pk-abc".parse().unwrap());
+        assert_eq!(bearer(&h), Some("pk-abc"));
+        h.insert("authorization", "Bearer  tok ".parse().unwrap());
+        assert_eq!(bearer(&h), Some("tok"));
+        h.insert("authorization", "Basic xyz".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn model_allowlist_uses_segment_wildcards() {
+        let mut c = Caller::admin();
+        assert!(c.may_use_model("anything"));
+        c.models = vec!["gpt-4o*".into(), "echo".into()];
+        assert!(c.may_use_model("echo"));
+        assert!(c.may_use_model("gpt-4o-mini"));
+        assert!(!c.may_use_model("claude"));
+    }
+}

@@ -1,0 +1,14 @@
+//! Parapet: an LLM/AI gateway with inline guardrails. See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod identity;
+pub mod pipeline;
+pub mod providers;
+pub mod routes;
+pub mod secret;
+pub mod store;
+pub mod telemetry;

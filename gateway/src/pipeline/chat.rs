@@ -1,0 +1,122 @@
+//! Chat completions, embeddings and the model list, from a parsed body to a response.
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::body::{check_chat, check_embeddings};
+use super::relay::Relay;
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::identity::Caller;
+use crate::providers::router::{CallSpec, Routed};
+use crate::providers::{Endpoint, Reply};
+
+/// The alias must exist and the caller may use it (unknown before forbidden, like OpenAI).
+fn authorize_model(app: &AppState, caller: &Caller, model: &str) -> Result<(), ApiError> {
+    if !app.router.has(model) {
+        return Err(ApiError::ModelNotFound(model.to_string()));
+    }
+    if !caller.may_use_model(model) {
+        return Err(ApiError::ModelNotAllowed(model.to_string()));
+    }
+    Ok(())
+}
+
+pub async fn chat_completions(
+    app: &AppState,
+    caller: &Caller,
+    mut body: Map<String, Value>,
+) -> Result<Response, ApiError> {
+    let view = check_chat(&body)?;
+    authorize_model(app, caller, &view.model)?;
+    app.label_prompt(&body);
+    if view.stream {
+        // Ask for usage in the stream whatever the client asked; the relay strips it again.
+        let opts = body.entry("stream_options").or_insert_with(|| json!({}));
+        if let Value::Object(o) = opts {
+            o.insert("include_usage".into(), Value::Bool(true));
+        }
+    }
+    let spec = CallSpec {
+        endpoint: Endpoint::Chat,
+        stream: view.stream,
+        client_wants_usage: view.client_wants_usage,
+        model_label: &view.model,
+    };
+    let routed = app.router.send(&view.model, body, &spec).await?;
+    Ok(respond(routed, "/v1/chat/completions"))
+}
+
+pub async fn embeddings(
+    app: &AppState,
+    caller: &Caller,
+    body: Map<String, Value>,
+) -> Result<Response, ApiError> {
+    let model = check_embeddings(&body)?;
+    authorize_model(app, caller, &model)?;
+    let spec = CallSpec {
+        endpoint: Endpoint::Embeddings,
+        stream: false,
+        client_wants_usage: false,
+        model_label: &model,
+    };
+    let routed = app.router.send(&model, body, &spec).await?;
+    Ok(respond(routed, "/v1/embeddings"))
+}
+
+pub fn models(app: &AppState, caller: &Caller) -> Response {
+    let data: Vec<Value> = app
+        .router
+        .aliases()
+        .filter(|m| caller.may_use_model(m))
+        .map(|m| json!({"id": m, "object": "model", "created": app.started_unix, "owned_by": app.router.owners(m).join(",")}))
+        .collect();
+    axum::Json(json!({"object": "list", "data": data})).into_response()
+}
+
+fn respond(routed: Routed, route: &'static str) -> Response {
+    let Routed {
+        reply,
+        provider,
+        model_served,
+        alias_served,
+    } = routed;
+    let mut resp = match reply {
+        Reply::Json { body, usage: _ } => {
+            let mut r = (StatusCode::OK, body).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Reply::Stream(events) => {
+            let mut r = Response::new(Body::from_stream(Relay::new(
+                events,
+                route,
+                provider.clone(),
+            )));
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+            r
+        }
+    };
+    let h = resp.headers_mut();
+    for (name, value) in [
+        ("x-parapet-provider", provider),
+        ("x-parapet-model", model_served),
+        ("x-parapet-alias", alias_served),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    resp
+}

@@ -1,0 +1,158 @@
+//! OpenAI-compatible upstreams (OpenAI, vLLM, Ollama, Together...) and Azure OpenAI. Bodies pass
+//! through as they are; streams are relayed event by event, only the usage chunk is looked at.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+
+use super::sse::{parse_event, SseStream, Transform};
+use super::{Attempt, Provider, Reply, StreamItem, UpstreamError, Usage};
+use crate::config::ProviderKind;
+
+pub async fn call(p: &Provider, a: &Attempt<'_>) -> Result<Reply, UpstreamError> {
+    let url = match p.cfg.kind {
+        ProviderKind::Azure => format!(
+            "{}{}?api-version={}",
+            p.cfg.base_url,
+            a.endpoint.path(),
+            p.cfg.api_version
+        ),
+        _ => format!("{}{}", p.cfg.base_url, a.endpoint.path()),
+    };
+    let body = serde_json::to_vec(a.body).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
+    let mut req = p
+        .client
+        .post(url)
+        .header(CONTENT_TYPE, "application/json")
+        .body(body);
+    if let Some(key) = &p.cfg.api_key {
+        req = match p.cfg.kind {
+            ProviderKind::Azure => req.header("api-key", key.expose()),
+            _ => req.bearer_auth(key.expose()),
+        };
+    }
+    if a.stream {
+        req = req.header(ACCEPT, "text/event-stream");
+    }
+    let resp = p.send(req).await?;
+    if a.stream {
+        let t = Passthrough {
+            client_wants_usage: a.client_wants_usage,
+        };
+        return Ok(Reply::Stream(Box::pin(SseStream::new(
+            resp,
+            Box::new(t),
+            p.cfg.request_timeout,
+        ))));
+    }
+    let body = p.read_body(resp).await?;
+    let usage = usage_of(&body);
+    Ok(Reply::Json { body, usage })
+}
+
+/// The `usage` of a complete JSON answer, without parsing the rest of it.
+fn usage_of(body: &[u8]) -> Option<Usage> {
+    #[derive(serde::Deserialize)]
+    struct WithUsage {
+        usage: Option<serde_json::Value>,
+    }
+    let parsed: WithUsage = serde_json::from_slice(body).ok()?;
+    Usage::from_openai(parsed.usage.as_ref()?)
+}
+
+/// Relays events untouched, except the usage-only chunk the gateway asked for on the client's
+/// behalf, which it keeps for accounting and drops when the client did not ask for it.
+struct Passthrough {
+    client_wants_usage: bool,
+}
+
+impl Transform for Passthrough {
+    fn on_event(
+        &mut self,
+        raw: Bytes,
+        out: &mut VecDeque<StreamItem>,
+    ) -> Result<(), UpstreamError> {
+        // Fast path: most chunks carry `"usage":null` or no usage at all.
+        let has_usage = memfind(&raw, b"\"usage\":{") || memfind(&raw, b"\"usage\": {");
+        if !has_usage {
+            if memfind(&raw, b"[DONE]") && parse_event(&raw).1.trim() == "[DONE]" {
+                out.push_back(StreamItem::Done);
+            } else {
+                out.push_back(StreamItem::Data(raw));
+            }
+            return Ok(());
+        }
+        let (_, data) = parse_event(&raw);
+        let chunk: serde_json::Value = serde_json::from_str(&data)
+            .map_err(|e| UpstreamError::Protocol(format!("bad stream chunk: {e}")))?;
+        if let Some(u) = chunk.get("usage").and_then(Usage::from_openai) {
+            out.push_back(StreamItem::Usage(u));
+        }
+        let usage_only = chunk
+            .get("choices")
+            .and_then(|c| c.as_array())
+            .is_some_and(|c| c.is_empty());
+        if self.client_wants_usage || !usage_only {
+            out.push_back(StreamItem::Data(raw));
+        }
+        Ok(())
+    }
+
+    fn on_end(&mut self, _out: &mut VecDeque<StreamItem>) -> Result<(), UpstreamError> {
+        Ok(())
+    }
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(events: &[&str], wants: bool) -> Vec<StreamItem> {
+        let mut t = Passthrough {
+            client_wants_usage: wants,
+        };
+        let mut out = VecDeque::new();
+        for e in events {
+            t.on_event(Bytes::from(e.to_string()), &mut out).unwrap();
+        }
+        out.into_iter().collect()
+    }
+
+    const CHUNK: &str =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n";
+    const USAGE: &str =
+        "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n";
+    const DONE: &str = "data: [DONE]\n\n";
+
+    #[test]
+    fn usage_chunk_is_kept_for_accounting_and_stripped_when_not_asked_for() {
+        let items = run(&[CHUNK, USAGE, DONE], false);
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0], StreamItem::Data(Bytes::from(CHUNK)));
+        assert!(
+            matches!(items[1], StreamItem::Usage(u) if u.prompt_tokens == 5 && u.completion_tokens == 2)
+        );
+        assert_eq!(items[2], StreamItem::Done);
+    }
+
+    #[test]
+    fn usage_chunk_reaches_a_client_that_asked_for_it() {
+        let items = run(&[CHUNK, USAGE, DONE], true);
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[2], StreamItem::Data(Bytes::from(USAGE)));
+    }
+
+    #[test]
+    fn non_streaming_usage_is_read() {
+        let u = usage_of(br#"{"id":"x","usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":1}}}"#);
+        assert_eq!(
+            u.map(|u| (u.prompt_tokens, u.completion_tokens, u.cached_tokens)),
+            Some((3, 4, 1))
+        );
+    }
+}

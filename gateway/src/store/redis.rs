@@ -1,0 +1,175 @@
+//! The Redis backend, shared by every gateway instance pointed at the same Redis.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::AsyncCommands;
+
+use super::redis_keys as k;
+use super::{from_json, to_json, Health, KeyRecord, KeyStore, StoreError};
+
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Atomic revoke: `HSETNX` keeps the first revocation time. Returns [record, revoked_at] or nil.
+const REVOKE: &str = r#"
+local sha = redis.call('HGET', KEYS[1], ARGV[1])
+if not sha then return false end
+redis.call('HSETNX', KEYS[2], sha, ARGV[2])
+return {redis.call('GET', ARGV[3] .. sha), redis.call('HGET', KEYS[2], sha)}
+"#;
+
+/// Atomic insert: fails if the id or the hash exists.
+const INSERT: &str = r#"
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"#;
+
+impl RedisStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad redis url: {e}")))?;
+        let cfg = ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_secs(2))
+            .set_response_timeout(Duration::from_secs(2))
+            .set_number_of_retries(1)
+            .set_max_delay(500);
+        let conn = tokio::time::timeout(
+            Duration::from_secs(5),
+            ConnectionManager::new_with_config(client, cfg),
+        )
+        .await
+        .map_err(|_| StoreError::Unavailable("timed out connecting to redis".into()))?
+        .map_err(unavailable)?;
+        Ok(RedisStore { conn })
+    }
+}
+
+/// A stored record with the revocation time kept beside it.
+fn with_revocation(raw: &[u8], revoked: Option<String>) -> Result<KeyRecord, StoreError> {
+    let mut rec: KeyRecord = from_json(raw)?;
+    if let Some(ts) = revoked {
+        let at = DateTime::parse_from_rfc3339(&ts)
+            .map_err(|e| StoreError::Corrupt(format!("revoked_at: {e}")))?;
+        rec.revoked_at = Some(at.with_timezone(&Utc));
+    }
+    Ok(rec)
+}
+
+#[async_trait]
+impl KeyStore for RedisStore {
+    async fn insert_key(&self, rec: &KeyRecord) -> Result<(), StoreError> {
+        let json = to_json(rec)?;
+        let inserted: i64 = redis::Script::new(INSERT)
+            .key(k::KEY_IDS)
+            .key(k::key_by_hash(&rec.key_sha256))
+            .arg(&rec.id)
+            .arg(&rec.key_sha256)
+            .arg(json)
+            .invoke_async(&mut self.conn.clone())
+            .await
+            .map_err(unavailable)?;
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(format!("key {} exists", rec.id)))
+        }
+    }
+
+    async fn key_by_hash(&self, sha256: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let (raw, revoked): (Option<Vec<u8>>, Option<String>) = redis::pipe()
+            .get(k::key_by_hash(sha256))
+            .hget(k::KEYS_REVOKED, sha256)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(unavailable)?;
+        raw.map(|b| with_revocation(&b, revoked)).transpose()
+    }
+
+    async fn key_by_id(&self, id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let sha: Option<String> = self
+            .conn
+            .clone()
+            .hget(k::KEY_IDS, id)
+            .await
+            .map_err(unavailable)?;
+        match sha {
+            Some(sha) => self.key_by_hash(&sha).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        let mut conn = self.conn.clone();
+        let shas: Vec<String> = conn.hvals(k::KEY_IDS).await.map_err(unavailable)?;
+        if shas.is_empty() {
+            return Ok(vec![]);
+        }
+        let names: Vec<String> = shas.iter().map(|s| k::key_by_hash(s)).collect();
+        let (raws, revoked): (Vec<Option<Vec<u8>>>, Vec<Option<String>>) = redis::pipe()
+            .mget(names)
+            .hget(k::KEYS_REVOKED, &shas)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let mut out = Vec::with_capacity(raws.len());
+        for (raw, rev) in raws.into_iter().zip(revoked) {
+            if let Some(b) = raw {
+                out.push(with_revocation(&b, rev)?);
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    async fn revoke_key(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<KeyRecord>, StoreError> {
+        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let found: Option<(Option<Vec<u8>>, Option<String>)> = redis::Script::new(REVOKE)
+            .key(k::KEY_IDS)
+            .key(k::KEYS_REVOKED)
+            .arg(id)
+            .arg(at)
+            .arg(k::key_by_hash(""))
+            .invoke_async(&mut self.conn.clone())
+            .await
+            .map_err(unavailable)?;
+        match found {
+            None => Ok(None),
+            Some((Some(raw), revoked)) => with_revocation(&raw, revoked).map(Some),
+            Some((None, _)) => Err(StoreError::Corrupt(format!("key id {id} has no record"))),
+        }
+    }
+}
+
+#[async_trait]
+impl Health for RedisStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: () = self
+            .conn
+            .clone()
+            .set(k::HEALTH, 1)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+}

@@ -1,0 +1,169 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed step should stop the test"
+)]
+//! One store conformance suite, run against the embedded backend (redb in a temp dir) and a
+//! real `redis-server` started by the test harness.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use parapet::config::StoreConfig;
+use parapet::store::{self, KeyRecord, Store, StoreError};
+use parapet_tests::harness::Redis;
+
+fn record(id: &str, sha: &str) -> KeyRecord {
+    KeyRecord {
+        id: id.into(),
+        key_sha256: sha.into(),
+        prefix: "pk-abcdef".into(),
+        owner: "alice".into(),
+        team: Some("research".into()),
+        tags: vec![],
+        models: vec!["gpt-*".into()],
+        created_at: Utc::now(),
+        expires_at: Some(Utc::now() + Duration::days(1)),
+        revoked_at: None,
+    }
+}
+
+async fn suite(s: Arc<dyn Store>) {
+    s.ping().await.expect("a fresh store answers ping");
+    assert!(
+        s.list_keys().await.unwrap().is_empty(),
+        "a fresh store has no keys"
+    );
+
+    // insert and read back by hash and by id, empty arrays kept as arrays
+    let a = record("0001", &"a".repeat(64));
+    s.insert_key(&a).await.unwrap();
+    assert_eq!(
+        s.key_by_hash(&a.key_sha256).await.unwrap().as_ref(),
+        Some(&a)
+    );
+    assert_eq!(s.key_by_id("0001").await.unwrap().as_ref(), Some(&a));
+    assert_eq!(s.key_by_hash(&"f".repeat(64)).await.unwrap(), None);
+    assert_eq!(s.key_by_id("nope").await.unwrap(), None);
+
+    // the same id or the same hash cannot be inserted twice, and nothing is half-written
+    let dup_id = record("0001", &"b".repeat(64));
+    assert!(matches!(
+        s.insert_key(&dup_id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.key_by_hash(&"b".repeat(64)).await.unwrap(),
+        None,
+        "a refused insert leaves no trace"
+    );
+    let dup_hash = record("0002", &"a".repeat(64));
+    assert!(matches!(
+        s.insert_key(&dup_hash).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.key_by_id("0002").await.unwrap(), None);
+
+    // listing is oldest (smallest uuid v7) first
+    let b = record("0003", &"c".repeat(64));
+    s.insert_key(&b).await.unwrap();
+    let ids: Vec<String> = s
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(ids, vec!["0001", "0003"]);
+
+    // revocation is visible by hash, by id and in the listing, and keeps the first time
+    let t1 = Utc::now();
+    let revoked = s.revoke_key("0001", t1).await.unwrap().expect("key exists");
+    let first = revoked.revoked_at.expect("revoked_at set");
+    assert!((first - t1).num_milliseconds().abs() < 1);
+    let again = s
+        .revoke_key("0001", t1 + Duration::hours(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.revoked_at,
+        Some(first),
+        "a second revoke keeps the first time"
+    );
+    assert_eq!(
+        s.key_by_hash(&a.key_sha256)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(first)
+    );
+    let listed = s.list_keys().await.unwrap();
+    assert!(listed
+        .iter()
+        .any(|k| k.id == "0001" && k.revoked_at == Some(first)));
+    assert!(listed
+        .iter()
+        .any(|k| k.id == "0003" && k.revoked_at.is_none()));
+    assert_eq!(s.revoke_key("missing", t1).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn embedded_store_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = StoreConfig::Embedded {
+        path: dir.path().join("nested/store.redb"),
+    };
+    suite(store::open(&cfg).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn embedded_store_keeps_keys_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = StoreConfig::Embedded {
+        path: dir.path().join("store.redb"),
+    };
+    {
+        let s = store::open(&cfg).await.unwrap();
+        s.insert_key(&record("0001", &"a".repeat(64)))
+            .await
+            .unwrap();
+    }
+    let s = store::open(&cfg).await.unwrap();
+    assert_eq!(
+        s.key_by_id("0001").await.unwrap().map(|k| k.owner),
+        Some("alice".into())
+    );
+}
+
+#[tokio::test]
+async fn redis_store_conforms() {
+    let redis = Redis::start();
+    let cfg = StoreConfig::Redis { url: redis.url() };
+    suite(store::open(&cfg).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn redis_store_fails_closed_when_redis_is_down() {
+    let mut redis = Redis::start();
+    let s = store::open(&StoreConfig::Redis { url: redis.url() })
+        .await
+        .unwrap();
+    redis.stop();
+    assert!(matches!(s.ping().await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(
+        s.key_by_hash(&"a".repeat(64)).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    redis.restart();
+    let mut ok = false;
+    for _ in 0..50 {
+        if s.ping().await.is_ok() {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ok, "the store reconnects once redis is back");
+}
