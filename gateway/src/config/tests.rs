@@ -69,3 +69,15 @@ fn wrong_type_is_reported_by_toml_with_line() {
         .to_string();
     assert!(err.contains("parapet.toml:2"), "{err}");
 }
+
+#[test]
+fn the_shipped_deploy_config_is_valid() {
+    let text = include_str!("../../../deploy/parapet.toml");
+    let cfg = Config::parse(text, "deploy/parapet.toml", &|k| match k {
+        "OPENAI_API_KEY" | "ANTHROPIC_API_KEY" => Some("set".into()),
+        _ => None,
+    })
+    .unwrap();
+    assert!(matches!(cfg.store, StoreConfig::Redis { .. }));
+    assert_eq!(cfg.models.len(), 2);
+}
