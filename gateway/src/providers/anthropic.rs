@@ -7,7 +7,7 @@ use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 
 use super::anthropic_wire::{chat_to_messages, messages_to_chat, StreamTranslator};
-use super::sse::{parse_event, SseStream, Transform};
+use super::sse::{parse_event, primed, SseStream, Transform};
 use super::{Attempt, Endpoint, Provider, Reply, StreamItem, UpstreamError};
 
 pub async fn call(p: &Provider, a: &Attempt<'_>) -> Result<Reply, UpstreamError> {
@@ -51,11 +51,10 @@ pub async fn call(p: &Provider, a: &Attempt<'_>) -> Result<Reply, UpstreamError>
         let t = Translate {
             inner: StreamTranslator::new(a.model_label, created, a.client_wants_usage),
         };
-        return Ok(Reply::Stream(Box::pin(SseStream::new(
-            resp,
-            Box::new(t),
-            p.cfg.request_timeout,
-        ))));
+        let events = SseStream::new(resp, Box::new(t), p.cfg.request_timeout);
+        return Ok(Reply::Stream(
+            primed(events, p.cfg.first_byte_timeout).await?,
+        ));
     }
     let raw = p.read_body(resp).await?;
     let value: serde_json::Value = serde_json::from_slice(&raw)

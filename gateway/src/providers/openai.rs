@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 
-use super::sse::{parse_event, SseStream, Transform};
+use super::sse::{parse_event, primed, SseStream, Transform};
 use super::{Attempt, Provider, Reply, StreamItem, UpstreamError, Usage};
 use crate::config::ProviderKind;
 
@@ -40,11 +40,10 @@ pub async fn call(p: &Provider, a: &Attempt<'_>) -> Result<Reply, UpstreamError>
         let t = Passthrough {
             client_wants_usage: a.client_wants_usage,
         };
-        return Ok(Reply::Stream(Box::pin(SseStream::new(
-            resp,
-            Box::new(t),
-            p.cfg.request_timeout,
-        ))));
+        let events = SseStream::new(resp, Box::new(t), p.cfg.request_timeout);
+        return Ok(Reply::Stream(
+            primed(events, p.cfg.first_byte_timeout).await?,
+        ));
     }
     let body = p.read_body(resp).await?;
     let usage = usage_of(&body);

@@ -186,7 +186,11 @@ impl Router {
                 client_wants_usage: spec.client_wants_usage,
                 model_label: spec.model_label,
             };
-            match dep.provider.call(&a).await {
+            let started = Instant::now();
+            let result = dep.provider.call(&a).await;
+            metrics::histogram!("parapet_upstream_duration_seconds", "provider" => provider.clone(), "model" => model.clone())
+                .record(started.elapsed().as_secs_f64());
+            match result {
                 Ok(reply) => {
                     dep.breaker.success();
                     metrics::counter!("parapet_upstream_requests_total", "provider" => provider, "model" => model, "outcome" => "ok")

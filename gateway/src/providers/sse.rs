@@ -132,6 +132,33 @@ impl Stream for SseStream {
     }
 }
 
+/// Waits for the stream's first item within `first_byte`, so that an upstream which sends its
+/// headers and then stalls or fails is still retried (nothing has reached the client yet).
+pub async fn primed(
+    mut s: SseStream,
+    first_byte: Duration,
+) -> Result<super::EventStream, UpstreamError> {
+    use futures_util::StreamExt;
+    let first = match tokio::time::timeout(first_byte, s.next()).await {
+        Err(_) => {
+            return Err(UpstreamError::Timeout(format!(
+                "no stream data within {}s",
+                first_byte.as_secs()
+            )))
+        }
+        Ok(None) => {
+            return Err(UpstreamError::Protocol(
+                "stream closed before any event".into(),
+            ))
+        }
+        Ok(Some(Err(e))) => return Err(e),
+        Ok(Some(Ok(item))) => item,
+    };
+    Ok(Box::pin(
+        futures_util::stream::once(async move { Ok(first) }).chain(s),
+    ))
+}
+
 /// The `event:` name and the joined `data:` payload of a raw event.
 pub fn parse_event(raw: &[u8]) -> (Option<&str>, String) {
     let text = std::str::from_utf8(raw).unwrap_or("");
