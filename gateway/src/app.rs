@@ -14,6 +14,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use parapet_classifiers::SecretDetector;
 use serde_json::{Map, Value};
 
+use crate::audit::call::CallDraft;
+use crate::audit::Audit;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::Identity;
@@ -30,6 +32,7 @@ pub struct AppState {
     pub identity: Identity,
     pub router: ModelRouter,
     pub metrics: Option<PrometheusHandle>,
+    pub audit: Arc<Audit>,
     pub started_unix: i64,
     secrets: SecretDetector,
 }
@@ -45,6 +48,7 @@ impl AppState {
         identity: Identity,
         router: ModelRouter,
         metrics: Option<PrometheusHandle>,
+        audit: Arc<Audit>,
     ) -> Result<Self, String> {
         let secrets = SecretDetector::new().map_err(|e| format!("classifier: {e}"))?;
         Ok(AppState {
@@ -53,6 +57,7 @@ impl AppState {
             identity,
             router,
             metrics,
+            audit,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
         })
@@ -104,6 +109,10 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
             "/api/keys/{id}",
             get(routes::keys::get).delete(routes::keys::revoke),
         )
+        .route("/api/audit/events", get(routes::audit::events))
+        .route("/api/audit/verify", get(routes::audit::verify))
+        .route("/api/audit/export", get(routes::audit::export))
+        .route("/api/audit/checkpoints", get(routes::audit::checkpoints))
         .route("/metrics", get(routes::health::metrics))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
@@ -188,7 +197,11 @@ async fn authenticate_proxy(
             req.extensions_mut().insert(caller);
             next.run(req).await
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            // A refused call is a call too: it gets its record (or a 503 if none can be written).
+            let draft = CallDraft::new(app.audit.clone(), None, req.uri().path());
+            draft.commit_error(e).await.into_response()
+        }
     }
 }
 

@@ -34,6 +34,38 @@ struct RawConfig {
     models: Vec<RawModel>,
     #[serde(default)]
     auth: RawAuth,
+    #[serde(default)]
+    audit: RawAudit,
+    #[serde(default)]
+    webhooks: Vec<RawWebhook>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    on_failure: Option<OnFailure>,
+    checkpoint_every: Option<u64>,
+    checkpoint_interval_s: Option<u64>,
+    origin: Option<Spanned<String>>,
+    retention_days: Option<u64>,
+    witness_file: Option<String>,
+    witness_url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    #[default]
+    Closed,
+    Open,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: Spanned<String>,
+    #[serde(default)]
+    events: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -179,6 +211,28 @@ pub struct Config {
     pub providers: Vec<ProviderConfig>,
     pub models: Vec<ModelConfig>,
     pub jwt: Option<JwtConfig>,
+    pub audit: AuditConfig,
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    pub on_failure: OnFailure,
+    pub checkpoint_every: u64,
+    pub checkpoint_interval: Duration,
+    /// The checkpoint origin line and signing key name.
+    pub origin: String,
+    /// Records older than this are trimmed (whole prefixes), leaving a signed checkpoint.
+    pub retention: Option<Duration>,
+    pub witness_file: Option<PathBuf>,
+    pub witness_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// Event names this hook receives; empty means all.
+    pub events: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -342,6 +396,16 @@ fn unreachable_default() -> Config {
         providers: vec![],
         models: vec![],
         jwt: None,
+        audit: AuditConfig {
+            on_failure: OnFailure::Closed,
+            checkpoint_every: 1000,
+            checkpoint_interval: Duration::from_secs(60),
+            origin: "parapet".into(),
+            retention: None,
+            witness_file: None,
+            witness_url: None,
+        },
+        webhooks: vec![],
     }
 }
 
@@ -620,6 +684,14 @@ impl Validator<'_> {
             Some(j) => Some(self.jwt(j)?),
         };
 
+        let audit = self.audit(raw.audit, &d.audit)?;
+        let mut webhooks = Vec::new();
+        for (i, w) in raw.webhooks.into_iter().enumerate() {
+            webhooks.push(WebhookConfig {
+                url: self.url(&w.url, &format!("webhooks[{i}].url"))?,
+                events: w.events,
+            });
+        }
         Ok(Config {
             no_config: false,
             server,
@@ -628,6 +700,49 @@ impl Validator<'_> {
             providers,
             models,
             jwt,
+            audit,
+            webhooks,
+        })
+    }
+
+    fn audit(&self, a: RawAudit, d: &AuditConfig) -> Result<AuditConfig, ConfigError> {
+        let every = a.checkpoint_every.unwrap_or(d.checkpoint_every);
+        if every == 0 {
+            return self.err(None, "audit.checkpoint_every", "must be at least 1");
+        }
+        let origin = match a.origin {
+            Some(o) => {
+                let v = o.get_ref();
+                if v.is_empty() || v.contains(char::is_whitespace) || v.contains('+') {
+                    return self.err(
+                        Some(o.span()),
+                        "audit.origin",
+                        "must be non-empty, without spaces or '+'",
+                    );
+                }
+                v.clone()
+            }
+            None => d.origin.clone(),
+        };
+        if a.retention_days == Some(0) {
+            return self.err(
+                None,
+                "audit.retention_days",
+                "must be at least 1 (or absent: keep everything)",
+            );
+        }
+        Ok(AuditConfig {
+            on_failure: a.on_failure.unwrap_or_default(),
+            checkpoint_every: every,
+            checkpoint_interval: Duration::from_secs(a.checkpoint_interval_s.unwrap_or(60).max(1)),
+            origin,
+            retention: a.retention_days.map(|d| Duration::from_secs(d * 86_400)),
+            witness_file: a.witness_file.map(PathBuf::from),
+            witness_url: a
+                .witness_url
+                .as_ref()
+                .map(|u| self.url(u, "audit.witness_url"))
+                .transpose()?,
         })
     }
 

@@ -56,6 +56,10 @@ pub enum ApiError {
     UpstreamPassthrough { status: u16, body: bytes::Bytes },
     #[error("store unavailable: {0}")]
     StoreUnavailable(String),
+    #[error("audit log unavailable, the call was not answered: {0}")]
+    AuditUnavailable(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -140,6 +144,13 @@ impl ApiError {
                 "store_unavailable",
                 None,
             ),
+            AuditUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                API,
+                "audit_unavailable",
+                None,
+            ),
+            Conflict(_) => (StatusCode::CONFLICT, BAD, "conflict", None),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 API,

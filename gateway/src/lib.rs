@@ -1,6 +1,7 @@
 //! Parapet: an LLM/AI gateway with inline guardrails. See ARCHITECTURE.md for the map.
 
 pub mod app;
+pub mod audit;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
@@ -12,3 +13,4 @@ pub mod routes;
 pub mod secret;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;

@@ -79,17 +79,27 @@ fn token(args: &AdminArgs) -> Result<String, String> {
         .map_err(|_| "no admin token: pass --admin-token, set PARAPET_ADMIN_TOKEN, or run from the directory holding parapet-data/".into())
 }
 
+/// A request to the admin API with the admin token.
+pub async fn request(
+    args: &AdminArgs,
+    method: reqwest::Method,
+    path: &str,
+) -> Result<reqwest::RequestBuilder, String> {
+    let token = token(args)?;
+    let url = format!("{}{path}", args.admin_url.trim_end_matches('/'));
+    Ok(reqwest::Client::new()
+        .request(method, &url)
+        .bearer_auth(token))
+}
+
 async fn call(
     args: &AdminArgs,
     method: reqwest::Method,
     path: &str,
     body: Option<Value>,
 ) -> Result<Value, String> {
-    let token = token(args)?;
     let url = format!("{}{path}", args.admin_url.trim_end_matches('/'));
-    let mut req = reqwest::Client::new()
-        .request(method, &url)
-        .bearer_auth(token);
+    let mut req = request(args, method, path).await?;
     if let Some(b) = body {
         req = req.json(&b);
     }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod audit;
 pub mod keys;
 pub mod serve;
 
@@ -30,6 +31,11 @@ enum Command {
         #[arg(long, env = "PARAPET_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// The tamper-evident audit log: verify, export, make a signing key.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
     /// Manage virtual keys through the admin API of a running gateway.
     Keys {
         #[command(subcommand)]
@@ -54,5 +60,6 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Serve { config } => runtime.block_on(serve::run(config)),
         Command::Keys { command, admin } => runtime.block_on(keys::run(command, admin)),
+        Command::Audit { command } => runtime.block_on(audit::run(command)),
     }
 }

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::app::{admin_router, proxy_router, AppState};
+use crate::audit::checkpoint::CheckpointSigner;
+use crate::audit::Audit;
 use crate::bootstrap::load_or_create;
 use crate::config::Config;
 use crate::identity::jwt::JwtVerifier;
@@ -16,6 +18,7 @@ use crate::identity::keys::{NewKey, KEY_PREFIX};
 use crate::identity::Identity;
 use crate::providers::router::Router;
 use crate::secret::{random_token, Secret};
+use crate::webhooks::Webhooks;
 use crate::{store, telemetry};
 
 use super::EXIT_CONFIG;
@@ -109,11 +112,30 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         None
     };
 
+    let signer = match audit_signer(&cfg) {
+        Ok(s) => Arc::new(s),
+        Err(e) => return fail(e),
+    };
+    let verifier_key = signer.verifier_key();
+    if let Err(e) = std::fs::write(
+        data_dir.join("audit-verifier-key"),
+        format!("{verifier_key}\n"),
+    ) {
+        tracing::warn!(error = %e, "cannot write the audit verifier key to the data dir");
+    }
+    tracing::info!(verifier_key = %verifier_key, "audit checkpoints are signed; verify offline with this key");
+
     let metrics = match telemetry::install_metrics() {
         Ok(h) => Some(h),
         Err(e) => return fail(format!("cannot install the metrics recorder: {e}")),
     };
-    let state = match AppState::new(cfg.clone(), store, identity, router, metrics) {
+    let audit = Audit::start(
+        store.clone(),
+        cfg.audit.clone(),
+        Some(signer),
+        Webhooks::new(cfg.webhooks.clone()),
+    );
+    let state = match AppState::new(cfg.clone(), store, identity, router, metrics, audit) {
         Ok(s) => Arc::new(s),
         Err(e) => return fail(e),
     };
@@ -173,7 +195,9 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         "shutting down: no new connections, in-flight calls may finish"
     );
     let _ = stop_tx.send(true);
-    match tokio::time::timeout(grace, servers).await {
+    let finished = tokio::time::timeout(grace, servers).await;
+    state.audit.checkpoint_now().await;
+    match finished {
         Ok(Ok((Ok(()), Ok(())))) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS
@@ -185,6 +209,28 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// The checkpoint signing key: `PARAPET_AUDIT_SIGNING_KEY` (a `PRIVATE+KEY+...` note key or a
+/// base64 Ed25519 seed), else one generated once and kept in the data dir, never in the store.
+fn audit_signer(cfg: &Config) -> Result<CheckpointSigner, String> {
+    let origin = &cfg.audit.origin;
+    let text = match std::env::var("PARAPET_AUDIT_SIGNING_KEY") {
+        Ok(t) => t,
+        Err(_) => {
+            let make = || CheckpointSigner::generate(origin).1;
+            load_or_create(&cfg.server.data_dir, "audit-signing-key", make)
+                .map_err(|e| {
+                    format!(
+                        "cannot keep the audit signing key in {}: {e}",
+                        cfg.server.data_dir.display()
+                    )
+                })?
+                .0
+        }
+    };
+    CheckpointSigner::from_key_text(origin, text.trim())
+        .map_err(|e| format!("PARAPET_AUDIT_SIGNING_KEY: {e}"))
 }
 
 /// A second verifier only for the start-up JWKS fetch; the one in `Identity` caches its own.

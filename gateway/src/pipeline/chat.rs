@@ -8,6 +8,8 @@ use serde_json::{json, Map, Value};
 use super::body::{check_chat, check_embeddings};
 use super::relay::Relay;
 use crate::app::AppState;
+use crate::audit::call::{sha256_hex, CallDraft};
+use crate::audit::record::ResponseInfo;
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::providers::router::{CallSpec, Routed};
@@ -28,8 +30,11 @@ pub async fn chat_completions(
     app: &AppState,
     caller: &Caller,
     mut body: Map<String, Value>,
-) -> Result<Response, ApiError> {
+    draft: &mut CallDraft,
+) -> Result<Routed, ApiError> {
     let view = check_chat(&body)?;
+    draft.request().model_requested = Some(view.model.clone());
+    draft.request().stream = view.stream;
     authorize_model(app, caller, &view.model)?;
     app.label_prompt(&body);
     if view.stream {
@@ -46,15 +51,19 @@ pub async fn chat_completions(
         model_label: &view.model,
     };
     let routed = app.router.send(&view.model, body, &spec).await?;
-    Ok(respond(routed, "/v1/chat/completions"))
+    draft.request().provider = Some(routed.provider.clone());
+    draft.request().model_served = Some(routed.model_served.clone());
+    Ok(routed)
 }
 
 pub async fn embeddings(
     app: &AppState,
     caller: &Caller,
     body: Map<String, Value>,
-) -> Result<Response, ApiError> {
+    draft: &mut CallDraft,
+) -> Result<Routed, ApiError> {
     let model = check_embeddings(&body)?;
+    draft.request().model_requested = Some(model.clone());
     authorize_model(app, caller, &model)?;
     let spec = CallSpec {
         endpoint: Endpoint::Embeddings,
@@ -63,7 +72,9 @@ pub async fn embeddings(
         model_label: &model,
     };
     let routed = app.router.send(&model, body, &spec).await?;
-    Ok(respond(routed, "/v1/embeddings"))
+    draft.request().provider = Some(routed.provider.clone());
+    draft.request().model_served = Some(routed.model_served.clone());
+    Ok(routed)
 }
 
 pub fn models(app: &AppState, caller: &Caller) -> Response {
@@ -76,7 +87,13 @@ pub fn models(app: &AppState, caller: &Caller) -> Response {
     axum::Json(json!({"object": "list", "data": data})).into_response()
 }
 
-fn respond(routed: Routed, route: &'static str) -> Response {
+/// Turns a routed answer into the response, committing its audit record before the last byte:
+/// now for a complete body, before `[DONE]` for a stream.
+pub async fn respond(
+    routed: Routed,
+    route: &'static str,
+    mut draft: CallDraft,
+) -> Result<Response, ApiError> {
     let Routed {
         reply,
         provider,
@@ -84,7 +101,15 @@ fn respond(routed: Routed, route: &'static str) -> Response {
         alias_served,
     } = routed;
     let mut resp = match reply {
-        Reply::Json { body, usage: _ } => {
+        Reply::Json { body, usage } => {
+            draft.set_usage(usage);
+            let response = ResponseInfo {
+                status: 200,
+                finish_reason: finish_reason_of(&body),
+                response_sha256: Some(sha256_hex(&body)),
+                ..ResponseInfo::default()
+            };
+            draft.commit(response).await?;
             let mut r = (StatusCode::OK, body).into_response();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -97,6 +122,7 @@ fn respond(routed: Routed, route: &'static str) -> Response {
                 events,
                 route,
                 provider.clone(),
+                Some(draft),
             )));
             let h = r.headers_mut();
             h.insert(
@@ -118,5 +144,20 @@ fn respond(routed: Routed, route: &'static str) -> Response {
             h.insert(name, v);
         }
     }
-    resp
+    Ok(resp)
+}
+
+/// `choices[0].finish_reason` of a complete answer, if any.
+fn finish_reason_of(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Choice {
+        finish_reason: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        choices: Vec<Choice>,
+    }
+    let a: Answer = serde_json::from_slice(body).ok()?;
+    a.choices.into_iter().next()?.finish_reason
 }

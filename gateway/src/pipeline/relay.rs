@@ -7,19 +7,26 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Future, Stream};
+use sha2::{Digest, Sha256};
+use tokio::task::JoinHandle;
 
+use crate::audit::call::CallDraft;
+use crate::audit::record::ResponseInfo;
+use crate::error::ApiError;
 use crate::providers::{EventStream, StreamItem, Usage};
 
 const DONE: &[u8] = b"data: [DONE]\n\n";
 
-/// How a stream ended, for logs and metrics (and the audit record, later).
+/// How a stream ended, for logs, metrics and the audit record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ending {
     Completed,
     UpstreamFailed(String),
     ClientDisconnected,
 }
+
+type Commit = JoinHandle<Result<Option<u64>, ApiError>>;
 
 pub struct Relay {
     upstream: EventStream,
@@ -28,10 +35,21 @@ pub struct Relay {
     route: &'static str,
     provider: String,
     started: Instant,
+    /// The call's audit record; committed before the last event reaches the client.
+    draft: Option<CallDraft>,
+    hasher: Sha256,
+    finish_reason: Option<String>,
+    /// A commit under way and the event to send once it succeeds.
+    committing: Option<(Commit, Bytes)>,
 }
 
 impl Relay {
-    pub fn new(upstream: EventStream, route: &'static str, provider: String) -> Self {
+    pub fn new(
+        upstream: EventStream,
+        route: &'static str,
+        provider: String,
+        draft: Option<CallDraft>,
+    ) -> Self {
         Relay {
             upstream,
             usage: None,
@@ -39,6 +57,10 @@ impl Relay {
             route,
             provider,
             started: Instant::now(),
+            draft,
+            hasher: Sha256::new(),
+            finish_reason: None,
+            committing: None,
         }
     }
 
@@ -67,11 +89,44 @@ impl Relay {
         );
         self.ending = Some(ending);
     }
+
+    /// Starts committing the audit record in its own task (it finishes even if the client
+    /// leaves now); `then` is sent once it is committed.
+    fn start_commit(&mut self, response: ResponseInfo, then: Bytes) -> Option<(Commit, Bytes)> {
+        let mut draft = self.draft.take()?;
+        draft.set_usage(self.usage);
+        Some((tokio::spawn(draft.commit(response)), then))
+    }
+
+    fn response_info(&mut self, error: Option<String>, client_disconnected: bool) -> ResponseInfo {
+        ResponseInfo {
+            status: 200,
+            finish_reason: self.finish_reason.clone(),
+            response_sha256: Some(hex::encode(std::mem::take(&mut self.hasher).finalize())),
+            error,
+            client_disconnected,
+        }
+    }
+
+    fn note_data(&mut self, b: &Bytes) {
+        self.hasher.update(b);
+        if let Some(reason) = sniff_finish_reason(b) {
+            self.finish_reason = Some(reason);
+        }
+    }
+}
+
+/// The value of a `"finish_reason":"..."` in an event, without parsing the JSON.
+fn sniff_finish_reason(b: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"finish_reason\":\"";
+    let at = b.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let len = b[at..].iter().position(|c| *c == b'"')?;
+    std::str::from_utf8(&b[at..at + len]).ok().map(String::from)
 }
 
 /// An OpenAI-style error event, for failures after the first byte was sent.
-fn error_event(message: &str) -> Bytes {
-    let body = serde_json::json!({"error": {"message": message, "type": "api_error", "code": "upstream_error", "param": null}});
+fn error_event(message: &str, code: &str) -> Bytes {
+    let body = serde_json::json!({"error": {"message": message, "type": "api_error", "code": code, "param": null}});
     Bytes::from(format!("data: {body}\n\n"))
 }
 
@@ -79,28 +134,64 @@ impl Stream for Relay {
     type Item = Result<Bytes, std::io::Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.ending.is_some() {
-            return Poll::Ready(None);
-        }
         loop {
+            if let Some((commit, _)) = self.committing.as_mut() {
+                let done = match Pin::new(commit).poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(r) => r,
+                };
+                let Some((_, then)) = self.committing.take() else {
+                    continue;
+                };
+                return Poll::Ready(Some(Ok(match done {
+                    Ok(Ok(_)) => then,
+                    Ok(Err(e)) => error_event(&e.to_string(), e.code()),
+                    Err(e) => {
+                        error_event(&format!("audit commit failed: {e}"), "audit_unavailable")
+                    }
+                })));
+            }
+            if self.ending.is_some() {
+                return Poll::Ready(None);
+            }
             match self.upstream.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(StreamItem::Data(b)))) => return Poll::Ready(Some(Ok(b))),
+                Poll::Ready(Some(Ok(StreamItem::Data(b)))) => {
+                    self.note_data(&b);
+                    return Poll::Ready(Some(Ok(b)));
+                }
                 Poll::Ready(Some(Ok(StreamItem::Usage(u)))) => self.usage = Some(u),
                 Poll::Ready(Some(Ok(StreamItem::Done))) => {
                     self.finish(Ending::Completed);
-                    return Poll::Ready(Some(Ok(Bytes::from_static(DONE))));
+                    let info = self.response_info(None, false);
+                    match self.start_commit(info, Bytes::from_static(DONE)) {
+                        Some(c) => self.committing = Some(c),
+                        None => return Poll::Ready(Some(Ok(Bytes::from_static(DONE)))),
+                    }
                 }
                 Poll::Ready(Some(Err(e))) => {
                     let msg = format!("{}: {e}", self.provider);
-                    self.finish(Ending::UpstreamFailed(msg.clone()));
-                    return Poll::Ready(Some(Ok(error_event(&msg))));
+                    self.fail(msg);
                 }
                 Poll::Ready(None) => {
                     let msg = format!("{}: stream closed before [DONE]", self.provider);
-                    self.finish(Ending::UpstreamFailed(msg.clone()));
-                    return Poll::Ready(Some(Ok(error_event(&msg))));
+                    self.fail(msg);
                 }
+            }
+        }
+    }
+}
+
+impl Relay {
+    fn fail(&mut self, msg: String) {
+        self.finish(Ending::UpstreamFailed(msg.clone()));
+        let event = error_event(&msg, "upstream_error");
+        let info = self.response_info(Some("upstream_failed".into()), false);
+        match self.start_commit(info, event.clone()) {
+            Some(c) => self.committing = Some(c),
+            None => {
+                let done: Commit = tokio::spawn(async { Ok(None) });
+                self.committing = Some((done, event));
             }
         }
     }
@@ -110,6 +201,9 @@ impl Drop for Relay {
     fn drop(&mut self) {
         if self.ending.is_none() {
             self.finish(Ending::ClientDisconnected);
+            let info = self.response_info(Some("client_disconnected".into()), true);
+            // The task commits the record although nobody waits for it.
+            let _ = self.start_commit(info, Bytes::new());
         }
     }
 }
@@ -124,6 +218,7 @@ mod tests {
             Box::pin(futures_util::stream::iter(items)),
             "test",
             "p".into(),
+            None,
         )
     }
 
@@ -161,6 +256,16 @@ mod tests {
         let last = r.next().await.unwrap().unwrap();
         assert!(String::from_utf8_lossy(&last).contains("\"error\""));
         assert!(r.next().await.is_none());
+    }
+
+    #[test]
+    fn finish_reason_is_read_from_an_event() {
+        let ev = br#"data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#;
+        assert_eq!(sniff_finish_reason(ev).as_deref(), Some("tool_calls"));
+        assert_eq!(
+            sniff_finish_reason(br#"data: {"finish_reason":null}"#),
+            None
+        );
     }
 
     #[tokio::test]

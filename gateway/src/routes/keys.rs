@@ -5,12 +5,14 @@ use std::sync::Arc;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde_json::{json, Value};
 
 use super::json_body;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::identity::keys::NewKey;
+use crate::identity::Caller;
 use crate::store::KeyRecord;
 
 /// A key record as shown to administrators: never the hash.
@@ -21,8 +23,12 @@ fn view(rec: &KeyRecord) -> Value {
     })
 }
 
-pub async fn create(State(app): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
-    let body = json_body(req, app.cfg.server.max_body_bytes).await?;
+pub async fn create(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let (body, _) = json_body(req, app.cfg.server.max_body_bytes).await?;
     let new: NewKey = serde_json::from_value(serde_json::Value::Object(body)).map_err(|e| {
         ApiError::InvalidValue {
             field: "body".into(),
@@ -30,6 +36,21 @@ pub async fn create(State(app): State<Arc<AppState>>, req: Request) -> Result<Re
         }
     })?;
     let (rec, key) = app.identity.keys().create(new).await?;
+    // The key exists only once its creation is on record; otherwise it is revoked again.
+    if let Err(e) = app
+        .audit
+        .admin_change(
+            &caller,
+            "admin.key.create",
+            &rec.id,
+            Value::Null,
+            view(&rec),
+        )
+        .await
+    {
+        let _ = app.identity.keys().revoke(&rec.id).await;
+        return Err(e);
+    }
     tracing::info!(key_id = %rec.id, owner = %rec.owner, "virtual key created");
     let mut out = view(&rec);
     out["key"] = Value::String(key);

@@ -1,14 +1,15 @@
-//! `/v1/*`: the OpenAI-compatible API.
+//! `/v1/*`: the OpenAI-compatible API. Each handler opens the call's audit draft, runs the
+//! pipeline, and commits the record before answering (success or failure alike).
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
 use super::json_body;
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::audit::call::{sha256_hex, CallDraft};
 use crate::identity::Caller;
 use crate::pipeline::chat;
 
@@ -16,18 +17,46 @@ pub async fn chat_completions(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
     req: Request,
-) -> Result<Response, ApiError> {
-    let body = json_body(req, app.cfg.server.max_body_bytes).await?;
-    chat::chat_completions(&app, &caller, body).await
+) -> Response {
+    const ROUTE: &str = "/v1/chat/completions";
+    let mut draft = CallDraft::new(app.audit.clone(), Some(&caller), ROUTE);
+    let routed = async {
+        let (body, raw) = json_body(req, app.cfg.server.max_body_bytes).await?;
+        draft.request().prompt_sha256 = Some(sha256_hex(&raw));
+        chat::chat_completions(&app, &caller, body, &mut draft).await
+    }
+    .await;
+    finish(routed, ROUTE, draft).await
 }
 
 pub async fn embeddings(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
     req: Request,
-) -> Result<Response, ApiError> {
-    let body = json_body(req, app.cfg.server.max_body_bytes).await?;
-    chat::embeddings(&app, &caller, body).await
+) -> Response {
+    const ROUTE: &str = "/v1/embeddings";
+    let mut draft = CallDraft::new(app.audit.clone(), Some(&caller), ROUTE);
+    let routed = async {
+        let (body, raw) = json_body(req, app.cfg.server.max_body_bytes).await?;
+        draft.request().prompt_sha256 = Some(sha256_hex(&raw));
+        chat::embeddings(&app, &caller, body, &mut draft).await
+    }
+    .await;
+    finish(routed, ROUTE, draft).await
+}
+
+async fn finish(
+    routed: Result<crate::providers::router::Routed, crate::error::ApiError>,
+    route: &'static str,
+    draft: CallDraft,
+) -> Response {
+    match routed {
+        Ok(r) => match chat::respond(r, route, draft).await {
+            Ok(resp) => resp,
+            Err(e) => e.into_response(),
+        },
+        Err(e) => draft.commit_error(e).await.into_response(),
+    }
 }
 
 pub async fn models(

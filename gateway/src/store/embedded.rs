@@ -12,6 +12,10 @@ use super::{from_json, to_json, Health, KeyRecord, KeyStore, StoreError};
 
 const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
 const KEY_IDS: TableDefinition<&str, &str> = TableDefinition::new("key_ids");
+const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+const CHECKPOINTS: TableDefinition<u64, &str> = TableDefinition::new("audit_checkpoints");
+const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+const AUDIT_HEAD: &str = "audit_head";
 
 pub struct EmbeddedStore {
     db: Arc<Database>,
@@ -33,6 +37,9 @@ impl EmbeddedStore {
         {
             tx.open_table(KEYS).map_err(unavailable)?;
             tx.open_table(KEY_IDS).map_err(unavailable)?;
+            tx.open_table(AUDIT).map_err(unavailable)?;
+            tx.open_table(CHECKPOINTS).map_err(unavailable)?;
+            tx.open_table(META).map_err(unavailable)?;
         }
         tx.commit().map_err(unavailable)?;
         Ok(EmbeddedStore { db: Arc::new(db) })
@@ -174,5 +181,134 @@ impl Health for EmbeddedStore {
 
     fn backend(&self) -> &'static str {
         "embedded"
+    }
+}
+
+fn read_head(
+    meta: &impl ReadableTable<&'static str, &'static str>,
+) -> Result<super::Head, StoreError> {
+    match meta.get(AUDIT_HEAD).map_err(unavailable)? {
+        None => Ok((0, crate::audit::record::GENESIS.to_string())),
+        Some(v) => {
+            let text = v.value().to_string();
+            let (seq, hash) = text
+                .split_once(' ')
+                .ok_or_else(|| StoreError::Corrupt(format!("audit head '{text}'")))?;
+            let seq = seq
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("audit head '{text}'")))?;
+            Ok((seq, hash.to_string()))
+        }
+    }
+}
+
+#[async_trait]
+impl super::AuditStore for EmbeddedStore {
+    async fn audit_head(&self) -> Result<super::Head, StoreError> {
+        self.run(|db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            read_head(&tx.open_table(META).map_err(unavailable)?)
+        })
+        .await
+    }
+
+    async fn audit_append(
+        &self,
+        expected: &super::Head,
+        records: &[(u64, Vec<u8>)],
+        new_head: &super::Head,
+    ) -> Result<Option<super::Head>, StoreError> {
+        let (expected, records, new_head) = (expected.clone(), records.to_vec(), new_head.clone());
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(unavailable)?;
+            {
+                let mut meta = tx.open_table(META).map_err(unavailable)?;
+                let cur = read_head(&meta)?;
+                if cur != expected {
+                    return Ok(Some(cur));
+                }
+                let mut audit = tx.open_table(AUDIT).map_err(unavailable)?;
+                for (seq, json) in &records {
+                    audit.insert(*seq, json.as_slice()).map_err(unavailable)?;
+                }
+                let head = format!("{} {}", new_head.0, new_head.1);
+                meta.insert(AUDIT_HEAD, head.as_str())
+                    .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(None)
+        })
+        .await
+    }
+
+    async fn audit_range(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let t = tx.open_table(AUDIT).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in t
+                .range(after.saturating_add(1)..)
+                .map_err(unavailable)?
+                .take(limit)
+            {
+                let (k, v) = entry.map_err(unavailable)?;
+                out.push((k.value(), v.value().to_vec()));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn checkpoint_put(&self, seq: u64, note: &str) -> Result<(), StoreError> {
+        let note = note.to_string();
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(unavailable)?;
+            tx.open_table(CHECKPOINTS)
+                .map_err(unavailable)?
+                .insert(seq, note.as_str())
+                .map_err(unavailable)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
+        self.run(|db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let t = tx.open_table(CHECKPOINTS).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in t.iter().map_err(unavailable)? {
+                let (k, v) = entry.map_err(unavailable)?;
+                out.push((k.value(), v.value().to_string()));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn audit_trim(&self, through: u64) -> Result<u64, StoreError> {
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(unavailable)?;
+            let n = {
+                let mut t = tx.open_table(AUDIT).map_err(unavailable)?;
+                let keys: Vec<u64> = t
+                    .range(..=through)
+                    .map_err(unavailable)?
+                    .map(|e| e.map(|(k, _)| k.value()))
+                    .collect::<Result<_, _>>()
+                    .map_err(unavailable)?;
+                for k in &keys {
+                    t.remove(*k).map_err(unavailable)?;
+                }
+                keys.len() as u64
+            };
+            tx.commit().map_err(unavailable)?;
+            Ok(n)
+        })
+        .await
     }
 }

@@ -57,6 +57,36 @@ pub trait KeyStore: Send + Sync {
     ) -> Result<Option<KeyRecord>, StoreError>;
 }
 
+/// The chain head: the last record's `seq` and `hash`; `(0, GENESIS)` for an empty log.
+pub type Head = (u64, String);
+
+/// The audit log's storage. Records are opaque JSON here; `audit/` chains and checks them.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn audit_head(&self) -> Result<Head, StoreError>;
+    /// Appends `records` (`(seq, json)`, consecutive, chained from `expected`) and moves the
+    /// head to `new_head`, all or nothing, only if the head is still `expected`. Returns
+    /// `Ok(None)` when appended, `Ok(Some(current))` when another writer moved the head first.
+    async fn audit_append(
+        &self,
+        expected: &Head,
+        records: &[(u64, Vec<u8>)],
+        new_head: &Head,
+    ) -> Result<Option<Head>, StoreError>;
+    /// Up to `limit` records with `seq > after`, in order.
+    async fn audit_range(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    /// Stores a signed checkpoint note for `seq` (replacing one at the same seq).
+    async fn checkpoint_put(&self, seq: u64, note: &str) -> Result<(), StoreError>;
+    /// All checkpoint notes, by seq ascending.
+    async fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError>;
+    /// Deletes every record with `seq <= through`; returns how many were deleted.
+    async fn audit_trim(&self, through: u64) -> Result<u64, StoreError>;
+}
+
 #[async_trait]
 pub trait Health: Send + Sync {
     /// Succeeds only when the store answers reads and writes now.
@@ -65,8 +95,8 @@ pub trait Health: Send + Sync {
 }
 
 /// Everything the gateway needs from a store.
-pub trait Store: KeyStore + Health {}
-impl<T: KeyStore + Health> Store for T {}
+pub trait Store: KeyStore + AuditStore + Health {}
+impl<T: KeyStore + AuditStore + Health> Store for T {}
 
 pub async fn open(cfg: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match cfg {

@@ -173,3 +173,144 @@ impl Health for RedisStore {
         "redis"
     }
 }
+
+/// Compare-and-set append of a batch: appends only if the head is still ARGV[1].
+/// Returns `{1}` when appended, `{0, current_head}` when the head moved.
+const AUDIT_APPEND: &str = r#"
+local cur = redis.call('GET', KEYS[2])
+if not cur then cur = ARGV[3] end
+if cur ~= ARGV[1] then return {0, cur} end
+for i = 4, #ARGV, 2 do
+  redis.call('XADD', KEYS[1], ARGV[i] .. '-0', 'r', ARGV[i + 1])
+end
+redis.call('SET', KEYS[2], ARGV[2])
+return {1}
+"#;
+
+fn head_text(h: &super::Head) -> String {
+    format!("{} {}", h.0, h.1)
+}
+
+fn parse_head(s: &str) -> Result<super::Head, StoreError> {
+    let (seq, hash) = s
+        .split_once(' ')
+        .ok_or_else(|| StoreError::Corrupt(format!("audit head '{s}'")))?;
+    let seq = seq
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("audit head '{s}'")))?;
+    Ok((seq, hash.to_string()))
+}
+
+fn genesis_head() -> super::Head {
+    (0, crate::audit::record::GENESIS.to_string())
+}
+
+#[async_trait]
+impl super::AuditStore for RedisStore {
+    async fn audit_head(&self) -> Result<super::Head, StoreError> {
+        let raw: Option<String> = self
+            .conn
+            .clone()
+            .get(k::AUDIT_HEAD)
+            .await
+            .map_err(unavailable)?;
+        raw.map(|s| parse_head(&s))
+            .unwrap_or_else(|| Ok(genesis_head()))
+    }
+
+    async fn audit_append(
+        &self,
+        expected: &super::Head,
+        records: &[(u64, Vec<u8>)],
+        new_head: &super::Head,
+    ) -> Result<Option<super::Head>, StoreError> {
+        let script = redis::Script::new(AUDIT_APPEND);
+        let mut inv = script.key(k::AUDIT_STREAM);
+        inv.key(k::AUDIT_HEAD)
+            .arg(head_text(expected))
+            .arg(head_text(new_head))
+            .arg(head_text(&genesis_head()));
+        for (seq, json) in records {
+            inv.arg(*seq).arg(json.as_slice());
+        }
+        let reply: Vec<redis::Value> = inv
+            .invoke_async(&mut self.conn.clone())
+            .await
+            .map_err(unavailable)?;
+        match reply.as_slice() {
+            [redis::Value::Int(1)] => Ok(None),
+            [redis::Value::Int(0), cur] => {
+                let cur: String = redis::from_redis_value(cur).map_err(unavailable)?;
+                parse_head(&cur).map(Some)
+            }
+            other => Err(StoreError::Corrupt(format!(
+                "unexpected append reply {other:?}"
+            ))),
+        }
+    }
+
+    async fn audit_range(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let reply: redis::streams::StreamRangeReply = self
+            .conn
+            .clone()
+            .xrange_count(k::AUDIT_STREAM, format!("{}-0", after + 1), "+", limit)
+            .await
+            .map_err(unavailable)?;
+        let mut out = Vec::with_capacity(reply.ids.len());
+        for entry in reply.ids {
+            let seq = entry
+                .id
+                .split_once('-')
+                .and_then(|(s, _)| s.parse::<u64>().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("audit entry id '{}'", entry.id)))?;
+            let json = match entry.map.get("r") {
+                Some(redis::Value::BulkString(b)) => b.clone(),
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "audit entry {} has no record",
+                        entry.id
+                    )))
+                }
+            };
+            out.push((seq, json));
+        }
+        Ok(out)
+    }
+
+    async fn checkpoint_put(&self, seq: u64, note: &str) -> Result<(), StoreError> {
+        let _: () = self
+            .conn
+            .clone()
+            .hset(k::AUDIT_CHECKPOINTS, seq, note)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
+        let all: Vec<(u64, String)> = self
+            .conn
+            .clone()
+            .hgetall(k::AUDIT_CHECKPOINTS)
+            .await
+            .map_err(unavailable)?;
+        let mut all = all;
+        all.sort_by_key(|(seq, _)| *seq);
+        Ok(all)
+    }
+
+    async fn audit_trim(&self, through: u64) -> Result<u64, StoreError> {
+        let n: u64 = redis::cmd("XTRIM")
+            .arg(k::AUDIT_STREAM)
+            .arg("MINID")
+            .arg(format!("{}-0", through + 1))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(unavailable)?;
+        Ok(n)
+    }
+}

@@ -15,3 +15,12 @@ pub const KEYS_REVOKED: &str = "parapet:keys:revoked";
 
 /// Written by `ping` to check that writes work.
 pub const HEALTH: &str = "parapet:health";
+
+/// Redis Stream of audit records; entry id `{seq}-0`, field `r` = record JSON.
+pub const AUDIT_STREAM: &str = "parapet:audit";
+
+/// `"{seq} {hash}"` of the last audit record.
+pub const AUDIT_HEAD: &str = "parapet:audit:head";
+
+/// Hash of seq -> signed checkpoint note.
+pub const AUDIT_CHECKPOINTS: &str = "parapet:audit:checkpoints";

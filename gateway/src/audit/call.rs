@@ -1,0 +1,73 @@
+//! The audit record of one `/v1/*` call, filled in as the call goes and committed before the
+//! last byte of the answer: with the body (non-streaming), before `data: [DONE]` (streams),
+//! before the error body (failures). A stream whose client left is committed in the background.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use super::record::{Record, RequestInfo, ResponseInfo, UsageInfo};
+use super::{caller_info, Audit};
+use crate::error::ApiError;
+use crate::identity::Caller;
+use crate::providers::Usage;
+
+pub struct CallDraft {
+    pub record: Record,
+    started: Instant,
+    audit: Arc<Audit>,
+}
+
+impl CallDraft {
+    pub fn new(audit: Arc<Audit>, caller: Option<&Caller>, route: &str) -> CallDraft {
+        let mut record = Record::new("llm.call", caller_info(caller));
+        record.request = Some(RequestInfo {
+            route: route.to_string(),
+            ..RequestInfo::default()
+        });
+        CallDraft {
+            record,
+            started: Instant::now(),
+            audit,
+        }
+    }
+
+    pub fn request(&mut self) -> &mut RequestInfo {
+        self.record.request.get_or_insert_with(RequestInfo::default)
+    }
+
+    pub fn set_usage(&mut self, usage: Option<Usage>) {
+        self.record.usage = usage.map(|u| UsageInfo {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cached_tokens: u.cached_tokens,
+            usage_estimated: u.estimated,
+        });
+    }
+
+    /// Commits the record with this outcome. `Err` means the answer must not be given.
+    pub async fn commit(mut self, response: ResponseInfo) -> Result<Option<u64>, ApiError> {
+        self.record.latency_ms = Some(self.started.elapsed().as_millis() as u64);
+        self.record.response = Some(response);
+        self.audit.commit(self.record).await
+    }
+
+    /// Commits the record of a failed call; the error to give the client is returned (the
+    /// audit failure instead when the record could not be written).
+    pub async fn commit_error(self, err: ApiError) -> ApiError {
+        let response = ResponseInfo {
+            status: err.status().as_u16(),
+            error: Some(err.code().to_string()),
+            ..ResponseInfo::default()
+        };
+        match self.commit(response).await {
+            Ok(_) => err,
+            Err(audit_err) => audit_err,
+        }
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

@@ -1,0 +1,1021 @@
+//! Signed checkpoints of the audit chain (DESIGN §7): `{origin, seq, head_hash}` in the
+//! C2SP tlog-checkpoint body shape, signed with Ed25519 in the C2SP signed-note format, so any
+//! `golang.org/x/mod/sumdb/note` compatible tool or witness can check them.
+//!
+//! Note: `body + "\n" + "— <name> <base64(key_id[4] || signature[64])>\n"`, the signature
+//! covering the body including its final newline. Key id: the first 4 bytes of
+//! `SHA-256(name || 0x0A || 0x01 || public_key)`. Verifier key text:
+//! `<name>+<hex key id>+<base64(0x01 || public_key)>`; private key text:
+//! `PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || seed)>`.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+const ALG_ED25519: u8 = 0x01;
+/// U+2014 em dash, then one space.
+const SIGNATURE_PREFIX: &str = "\u{2014} ";
+const PRIVATE_KEY_PREFIX: &str = "PRIVATE+KEY+";
+/// The cap Go's `note.Open` applies, so a hostile note cannot make us parse forever.
+const MAX_SIGNATURE_LINES: usize = 100;
+
+/// What a signed checkpoint vouches for: the chain of `origin` had `seq` records and the
+/// last one's hash was `head_hash`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub seq: u64,
+    /// 64 lowercase hex characters.
+    pub head_hash: String,
+    /// Extra body lines after the hash, e.g. `trimmed-through 1000`, `time 2026-11-23T10:00:00Z`.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    #[error(
+        "{name:?} cannot be a checkpoint origin or key name: it must be non-empty and contain \
+         no spaces, '+' or control characters"
+    )]
+    InvalidName { name: String },
+    #[error(
+        "the checkpoint signing key is for origin {key_name:?} but the checkpoint origin is \
+         {origin:?}; use the key generated for this origin or change the configured origin"
+    )]
+    KeyOriginMismatch { key_name: String, origin: String },
+    #[error(
+        "the checkpoint signing key is malformed: {0} (expected \
+         PRIVATE+KEY+<name>+<8 hex digits>+<base64>, or the base64 of a 32-byte Ed25519 seed)"
+    )]
+    MalformedPrivateKey(&'static str),
+    #[error(
+        "the checkpoint verifier key is malformed: {0} (expected \
+         <name>+<8 hex digits>+<base64 of 0x01 and the 32-byte public key>)"
+    )]
+    MalformedVerifierKey(&'static str),
+    #[error(
+        "the key id {stated} written in the key text does not match the key it carries \
+         (computed {computed}): the key text was altered or mixed up with another key"
+    )]
+    KeyIdMismatch { stated: String, computed: String },
+    #[error("key algorithm {0} is not supported: only Ed25519 (algorithm 1) is")]
+    UnsupportedAlgorithm(u8),
+    #[error("cannot sign checkpoint: {0}")]
+    InvalidCheckpoint(String),
+    #[error("the signed checkpoint is malformed: {0}")]
+    MalformedNote(String),
+    #[error(
+        "the signature by key {name}+{key_id} does not verify: the checkpoint text was \
+         altered after it was signed"
+    )]
+    BadSignature { name: String, key_id: String },
+    #[error(
+        "the checkpoint is signed by a different key named {name} (key id {found}, expected \
+         {expected}): the signing key was rotated or the configured verifier key is wrong"
+    )]
+    SignedByOtherKey {
+        name: String,
+        expected: String,
+        found: String,
+    },
+    #[error("the checkpoint carries no signature by the trusted key {name}+{key_id}")]
+    NotSigned { name: String, key_id: String },
+    #[error("the signed checkpoint text is malformed: {0}")]
+    MalformedBody(String),
+    #[error("the checkpoint is for origin {origin:?} but the verifier key is for {key_name:?}")]
+    NoteOriginMismatch { origin: String, key_name: String },
+}
+
+impl Checkpoint {
+    /// The checkpoint body: `origin\nseq\nbase64(hash)\n` then each extension line and `\n`.
+    pub fn body(&self) -> Result<String, CheckpointError> {
+        check_name(&self.origin)?;
+        let hash = decode_head_hash(&self.head_hash)?;
+        for ext in &self.extensions {
+            if ext.is_empty() {
+                return Err(CheckpointError::InvalidCheckpoint(
+                    "an extension line is empty".into(),
+                ));
+            }
+            if ext.chars().any(char::is_control) {
+                return Err(CheckpointError::InvalidCheckpoint(format!(
+                    "extension line {ext:?} contains a newline or another control character"
+                )));
+            }
+        }
+        let mut body = format!("{}\n{}\n{}\n", self.origin, self.seq, STANDARD.encode(hash));
+        for ext in &self.extensions {
+            body.push_str(ext);
+            body.push('\n');
+        }
+        Ok(body)
+    }
+
+    /// Parses a body as produced by [`Checkpoint::body`] (ends with `\n`).
+    fn parse_body(body: &str) -> Result<Self, CheckpointError> {
+        let bad = |what: &str| CheckpointError::MalformedBody(what.to_string());
+        let text = body
+            .strip_suffix('\n')
+            .ok_or_else(|| bad("the text does not end with a newline"))?;
+        let mut lines = text.split('\n');
+        let origin = lines.next().unwrap_or_default();
+        let seq_text = lines
+            .next()
+            .ok_or_else(|| bad("the record count line (line 2) is missing"))?;
+        let hash_text = lines
+            .next()
+            .ok_or_else(|| bad("the head hash line (line 3) is missing"))?;
+        check_name(origin)?;
+        let seq = parse_decimal(seq_text).ok_or_else(|| {
+            CheckpointError::MalformedBody(format!(
+                "line 2 ({seq_text:?}) is not a record count in plain decimal"
+            ))
+        })?;
+        let hash = match STANDARD.decode(hash_text) {
+            Ok(bytes) if bytes.len() == 32 => bytes,
+            _ => {
+                return Err(CheckpointError::MalformedBody(format!(
+                    "line 3 ({hash_text:?}) is not a base64 32-byte hash"
+                )))
+            }
+        };
+        let extensions: Vec<String> = lines.map(str::to_string).collect();
+        if extensions.iter().any(String::is_empty) {
+            return Err(bad("the text contains an empty line"));
+        }
+        Ok(Checkpoint {
+            origin: origin.to_string(),
+            seq,
+            head_hash: hex::encode(hash),
+            extensions,
+        })
+    }
+}
+
+/// Signs checkpoints with the gateway's Ed25519 key.
+pub struct CheckpointSigner {
+    name: String,
+    key_id: [u8; 4],
+    key: SigningKey,
+}
+
+impl fmt::Debug for CheckpointSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckpointSigner")
+            .field("name", &self.name)
+            .field("key_id", &hex::encode(self.key_id))
+            .field("key", &"***")
+            .finish()
+    }
+}
+
+impl CheckpointSigner {
+    /// Reads the signing key for `origin` from `text`: either `PRIVATE+KEY+<name>+<id>+<key>`
+    /// (whose name must be `origin`) or the bare base64 of a 32-byte Ed25519 seed. Surrounding
+    /// whitespace (a key file's final newline) is ignored.
+    pub fn from_key_text(origin: &str, text: &str) -> Result<Self, CheckpointError> {
+        use CheckpointError::MalformedPrivateKey as Bad;
+        let text = text.trim();
+        let Some(rest) = text.strip_prefix(PRIVATE_KEY_PREFIX) else {
+            check_name(origin)?;
+            let seed: [u8; 32] = STANDARD
+                .decode(text)
+                .ok()
+                .and_then(|bytes| bytes.try_into().ok())
+                .ok_or(Bad(
+                    "it is neither PRIVATE+KEY+ text nor a base64 32-byte seed",
+                ))?;
+            return Ok(Self::from_seed(origin, &seed));
+        };
+        let (name, rest) = rest.split_once('+').ok_or(Bad("the key id is missing"))?;
+        let (id_text, key_text) = rest.split_once('+').ok_or(Bad("the key is missing"))?;
+        check_name(name)?;
+        let stated = parse_key_id(id_text).ok_or(Bad("the key id is not 8 hex digits"))?;
+        let key = STANDARD
+            .decode(key_text)
+            .map_err(|_| Bad("the key is not valid base64"))?;
+        let (&alg, seed) = key.split_first().ok_or(Bad("the key is empty"))?;
+        if alg != ALG_ED25519 {
+            return Err(CheckpointError::UnsupportedAlgorithm(alg));
+        }
+        let seed: [u8; 32] = seed
+            .try_into()
+            .map_err(|_| Bad("the Ed25519 seed is not 32 bytes"))?;
+        let signer = Self::from_seed(name, &seed);
+        if signer.key_id != stated {
+            return Err(CheckpointError::KeyIdMismatch {
+                stated: hex::encode(stated),
+                computed: hex::encode(signer.key_id),
+            });
+        }
+        if name != origin {
+            return Err(CheckpointError::KeyOriginMismatch {
+                key_name: name.to_string(),
+                origin: origin.to_string(),
+            });
+        }
+        Ok(signer)
+    }
+
+    /// A fresh key for `origin` and its `PRIVATE+KEY+...` text (keep that text secret). The
+    /// origin is not checked here: check it with [`check_origin`] first, or [`Self::sign`]
+    /// refuses every checkpoint.
+    pub fn generate(origin: &str) -> (Self, String) {
+        use rand::RngCore;
+        let mut seed = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut seed);
+        let signer = Self::from_seed(origin, &seed);
+        seed.fill(0);
+        let text = signer.private_key_text();
+        (signer, text)
+    }
+
+    fn from_seed(name: &str, seed: &[u8; 32]) -> Self {
+        let key = SigningKey::from_bytes(seed);
+        let key_id = key_id(name, key.verifying_key().as_bytes());
+        CheckpointSigner {
+            name: name.to_string(),
+            key_id,
+            key,
+        }
+    }
+
+    fn private_key_text(&self) -> String {
+        let mut key = [0u8; 33];
+        key[0] = ALG_ED25519;
+        key[1..].copy_from_slice(self.key.as_bytes());
+        let text = format!(
+            "{PRIVATE_KEY_PREFIX}{}+{}+{}",
+            self.name,
+            hex::encode(self.key_id),
+            STANDARD.encode(key)
+        );
+        key.fill(0);
+        text
+    }
+
+    /// The origin this key signs for.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The public verifier key text, `<name>+<hex key id>+<base64(0x01 || public key)>`, to give
+    /// to `parapet audit verify` and to witnesses.
+    pub fn verifier_key(&self) -> String {
+        let mut key = [0u8; 33];
+        key[0] = ALG_ED25519;
+        key[1..].copy_from_slice(self.key.verifying_key().as_bytes());
+        format!(
+            "{}+{}+{}",
+            self.name,
+            hex::encode(self.key_id),
+            STANDARD.encode(key)
+        )
+    }
+
+    /// The signed note for `cp`.
+    pub fn sign(&self, cp: &Checkpoint) -> Result<String, CheckpointError> {
+        if cp.origin != self.name {
+            check_name(&cp.origin)?;
+            return Err(CheckpointError::KeyOriginMismatch {
+                key_name: self.name.clone(),
+                origin: cp.origin.clone(),
+            });
+        }
+        Ok(self.sign_text(&cp.body()?))
+    }
+
+    /// Signs any note text (which must end with a newline and hold no blank line).
+    fn sign_text(&self, text: &str) -> String {
+        let signature = self.key.sign(text.as_bytes()).to_bytes();
+        let mut raw = [0u8; 68];
+        raw[..4].copy_from_slice(&self.key_id);
+        raw[4..].copy_from_slice(&signature);
+        format!(
+            "{text}\n{SIGNATURE_PREFIX}{} {}\n",
+            self.name,
+            STANDARD.encode(raw)
+        )
+    }
+}
+
+/// Opens signed checkpoints with one trusted public key.
+#[derive(Debug, Clone)]
+pub struct CheckpointVerifier {
+    name: String,
+    key_id: [u8; 4],
+    key: VerifyingKey,
+}
+
+impl CheckpointVerifier {
+    /// Reads `<name>+<hex key id>+<base64(0x01 || public key)>`; surrounding whitespace is ignored.
+    pub fn from_verifier_key(text: &str) -> Result<Self, CheckpointError> {
+        use CheckpointError::MalformedVerifierKey as Bad;
+        let text = text.trim();
+        let (name, rest) = text.split_once('+').ok_or(Bad("the key id is missing"))?;
+        let (id_text, key_text) = rest.split_once('+').ok_or(Bad("the key is missing"))?;
+        check_name(name)?;
+        let stated = parse_key_id(id_text).ok_or(Bad("the key id is not 8 hex digits"))?;
+        let key = STANDARD
+            .decode(key_text)
+            .map_err(|_| Bad("the key is not valid base64"))?;
+        let (&alg, public) = key.split_first().ok_or(Bad("the key is empty"))?;
+        if alg != ALG_ED25519 {
+            return Err(CheckpointError::UnsupportedAlgorithm(alg));
+        }
+        let public: [u8; 32] = public
+            .try_into()
+            .map_err(|_| Bad("the Ed25519 public key is not 32 bytes"))?;
+        let computed = key_id(name, &public);
+        if computed != stated {
+            return Err(CheckpointError::KeyIdMismatch {
+                stated: hex::encode(stated),
+                computed: hex::encode(computed),
+            });
+        }
+        let key = VerifyingKey::from_bytes(&public)
+            .map_err(|_| Bad("the bytes are not a valid Ed25519 public key"))?;
+        Ok(CheckpointVerifier {
+            name: name.to_string(),
+            key_id: computed,
+            key,
+        })
+    }
+
+    /// The key name, which is also the origin of the checkpoints it accepts.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The key id as 8 lowercase hex digits.
+    pub fn key_id(&self) -> String {
+        hex::encode(self.key_id)
+    }
+
+    /// Checks a signed note and returns the checkpoint it carries. A signature line by this
+    /// key that fails rejects the note; lines by other keys are ignored (they may be witness
+    /// cosignatures); at least one line must be by this key.
+    pub fn open(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
+        let text = self.verified_text(note)?;
+        let cp = Checkpoint::parse_body(text)?;
+        if cp.origin != self.name {
+            return Err(CheckpointError::NoteOriginMismatch {
+                origin: cp.origin,
+                key_name: self.name.clone(),
+            });
+        }
+        Ok(cp)
+    }
+
+    /// The note's text once its signature by this key has verified.
+    fn verified_text<'a>(&self, note: &'a str) -> Result<&'a str, CheckpointError> {
+        let bad = |what: String| CheckpointError::MalformedNote(what);
+        if note.chars().any(|c| c < ' ' && c != '\n') {
+            return Err(bad(
+                "it contains a control character other than newline".into()
+            ));
+        }
+        let split = note
+            .rfind("\n\n")
+            .ok_or_else(|| bad("no blank line separates the text from its signatures".into()))?;
+        let (text, signatures) = (&note[..split + 1], &note[split + 2..]);
+        let signatures = signatures
+            .strip_suffix('\n')
+            .ok_or_else(|| bad("the signature lines do not end with a newline".into()))?;
+        let mut verified = false;
+        let mut other_key_id = None;
+        for (index, line) in signatures.split('\n').enumerate() {
+            let number = index + 1;
+            if number > MAX_SIGNATURE_LINES {
+                return Err(bad(format!(
+                    "it has more than {MAX_SIGNATURE_LINES} signatures"
+                )));
+            }
+            let rest = line.strip_prefix(SIGNATURE_PREFIX).ok_or_else(|| {
+                bad(format!(
+                    "signature line {number} does not start with an em dash (U+2014) and a space"
+                ))
+            })?;
+            let (name, encoded) = rest.split_once(' ').unwrap_or((rest, ""));
+            if !is_valid_name(name) {
+                return Err(bad(format!(
+                    "signature line {number} has an invalid key name"
+                )));
+            }
+            let raw = STANDARD
+                .decode(encoded)
+                .ok()
+                .filter(|raw| raw.len() >= 5)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "signature line {number} does not hold a base64 signature"
+                    ))
+                })?;
+            let line_key_id = &raw[..4];
+            if name != self.name {
+                continue;
+            }
+            if line_key_id != self.key_id {
+                other_key_id = Some(hex::encode(line_key_id));
+                continue;
+            }
+            if verified {
+                // a repeated signature by the same key: the first one decided (as Go does)
+                continue;
+            }
+            let signature_ok = Signature::from_slice(&raw[4..])
+                .is_ok_and(|sig| self.key.verify_strict(text.as_bytes(), &sig).is_ok());
+            if !signature_ok {
+                return Err(CheckpointError::BadSignature {
+                    name: self.name.clone(),
+                    key_id: self.key_id(),
+                });
+            }
+            verified = true;
+        }
+        match (verified, other_key_id) {
+            (true, _) => Ok(text),
+            (false, Some(found)) => Err(CheckpointError::SignedByOtherKey {
+                name: self.name.clone(),
+                expected: self.key_id(),
+                found,
+            }),
+            (false, None) => Err(CheckpointError::NotSigned {
+                name: self.name.clone(),
+                key_id: self.key_id(),
+            }),
+        }
+    }
+}
+
+/// First 4 bytes of `SHA-256(name || 0x0A || 0x01 || public_key)`.
+fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
+    let digest = Sha256::new()
+        .chain_update(name.as_bytes())
+        .chain_update([b'\n', ALG_ED25519])
+        .chain_update(public)
+        .finalize();
+    [digest[0], digest[1], digest[2], digest[3]]
+}
+
+fn parse_key_id(text: &str) -> Option<[u8; 4]> {
+    let mut id = [0u8; 4];
+    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    hex::decode_to_slice(text, &mut id).ok()?;
+    Some(id)
+}
+
+/// The signed-note rule for key names (non-empty, no whitespace, no `+`), plus no control
+/// characters, which a note may not contain anyway.
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '+')
+}
+
+/// Whether `origin` can name a checkpoint log and its key (for config validation).
+pub fn check_origin(origin: &str) -> Result<(), CheckpointError> {
+    check_name(origin)
+}
+
+fn check_name(name: &str) -> Result<(), CheckpointError> {
+    if is_valid_name(name) {
+        Ok(())
+    } else {
+        Err(CheckpointError::InvalidName {
+            name: name.to_string(),
+        })
+    }
+}
+
+fn decode_head_hash(hash: &str) -> Result<[u8; 32], CheckpointError> {
+    let mut bytes = [0u8; 32];
+    let lowercase_hex = hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !lowercase_hex || hex::decode_to_slice(hash, &mut bytes).is_err() {
+        return Err(CheckpointError::InvalidCheckpoint(format!(
+            "head hash {hash:?} is not 64 lowercase hex characters"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Plain decimal: digits only, no sign, no leading zeros.
+fn parse_decimal(text: &str) -> Option<u64> {
+    let plain = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    if plain {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORIGIN: &str = "parapet.example/audit";
+    const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    fn seed_text(byte: u8) -> String {
+        STANDARD.encode([byte; 32])
+    }
+
+    fn signer(byte: u8) -> CheckpointSigner {
+        CheckpointSigner::from_key_text(ORIGIN, &seed_text(byte)).unwrap()
+    }
+
+    fn verifier_for(signer: &CheckpointSigner) -> CheckpointVerifier {
+        CheckpointVerifier::from_verifier_key(&signer.verifier_key()).unwrap()
+    }
+
+    fn checkpoint(seq: u64, extensions: &[&str]) -> Checkpoint {
+        Checkpoint {
+            origin: ORIGIN.into(),
+            seq,
+            head_hash: HASH.into(),
+            extensions: extensions.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_signed_checkpoint_opens_to_the_same_checkpoint() {
+        let signer = signer(7);
+        let verifier = verifier_for(&signer);
+        for cp in [
+            checkpoint(0, &[]),
+            checkpoint(1, &[]),
+            checkpoint(1_000_000, &["trimmed-through 1000"]),
+            checkpoint(
+                u64::MAX,
+                &["trimmed-through 1000", "time 2026-11-23T10:00:00Z"],
+            ),
+        ] {
+            let note = signer.sign(&cp).unwrap();
+            assert_eq!(verifier.open(&note).unwrap(), cp, "{note}");
+        }
+    }
+
+    #[test]
+    fn the_note_is_the_checkpoint_body_a_blank_line_and_one_em_dash_signature_line() {
+        let signer = signer(7);
+        let note = signer
+            .sign(&checkpoint(42, &["time 2026-11-23T10:00:00Z"]))
+            .unwrap();
+        let body = format!(
+            "{ORIGIN}\n42\n{}\ntime 2026-11-23T10:00:00Z\n",
+            STANDARD.encode(hex::decode(HASH).unwrap())
+        );
+        let line = note.strip_prefix(&format!("{body}\n")).unwrap();
+        let encoded = line
+            .strip_prefix(&format!("\u{2014} {ORIGIN} "))
+            .unwrap()
+            .strip_suffix('\n')
+            .unwrap();
+        let raw = STANDARD.decode(encoded).unwrap();
+        assert_eq!(raw.len(), 68, "key id then a 64-byte signature");
+        assert_eq!(hex::encode(&raw[..4]), verifier_for(&signer).key_id());
+        let sig = Signature::from_slice(&raw[4..]).unwrap();
+        signer
+            .key
+            .verifying_key()
+            .verify_strict(body.as_bytes(), &sig)
+            .unwrap();
+    }
+
+    #[test]
+    fn key_id_and_verifier_key_follow_the_signed_note_spec() {
+        let signer = signer(9);
+        let public = SigningKey::from_bytes(&[9u8; 32])
+            .verifying_key()
+            .to_bytes();
+        let mut preimage = ORIGIN.as_bytes().to_vec();
+        preimage.push(0x0a);
+        preimage.push(0x01);
+        preimage.extend_from_slice(&public);
+        let expected_id = hex::encode(&Sha256::digest(&preimage)[..4]);
+        let mut encoded_key = vec![0x01];
+        encoded_key.extend_from_slice(&public);
+        assert_eq!(
+            signer.verifier_key(),
+            format!("{ORIGIN}+{expected_id}+{}", STANDARD.encode(&encoded_key))
+        );
+        let mut encoded_seed = vec![0x01];
+        encoded_seed.extend_from_slice(&[9u8; 32]);
+        assert_eq!(
+            signer.private_key_text(),
+            format!(
+                "PRIVATE+KEY+{ORIGIN}+{expected_id}+{}",
+                STANDARD.encode(&encoded_seed)
+            )
+        );
+    }
+
+    #[test]
+    fn the_go_sumdb_note_example_signs_and_opens_byte_for_byte() {
+        // The example in the documentation of golang.org/x/mod/sumdb/note.
+        let skey = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+        let vkey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+        let text = "If you think cryptography is the answer to your problem,\n\
+                    then you don't know what your problem is.\n";
+        let note = format!(
+            "{text}\n\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+        );
+        let signer = CheckpointSigner::from_key_text("PeterNeumann", skey).unwrap();
+        assert_eq!(signer.verifier_key(), vkey);
+        assert_eq!(signer.private_key_text(), skey);
+        assert_eq!(signer.sign_text(text), note);
+        let verifier = CheckpointVerifier::from_verifier_key(vkey).unwrap();
+        assert_eq!(verifier.verified_text(&note).unwrap(), text);
+    }
+
+    #[test]
+    fn both_forms_of_private_key_text_load_the_same_key() {
+        let (generated, text) = CheckpointSigner::generate(ORIGIN);
+        let seed = STANDARD.encode(generated.key.as_bytes());
+        for (case, input) in [
+            ("private key text", text.clone()),
+            ("private key text with a final newline", format!("{text}\n")),
+            ("bare base64 seed", seed.clone()),
+            (
+                "bare base64 seed with surrounding spaces",
+                format!("  {seed}\n"),
+            ),
+        ] {
+            let loaded = CheckpointSigner::from_key_text(ORIGIN, &input)
+                .unwrap_or_else(|e| panic!("{case}: {e}"));
+            assert_eq!(loaded.verifier_key(), generated.verifier_key(), "{case}");
+        }
+    }
+
+    #[test]
+    fn unusable_private_key_text_is_refused_with_the_reason() {
+        let good = signer(3).private_key_text();
+        let other_origin = CheckpointSigner::from_key_text("other.example", &seed_text(3))
+            .unwrap()
+            .private_key_text();
+        let (_, key_part) = good.rsplit_once('+').unwrap();
+        let cases: Vec<(&str, String, &str)> = vec![
+            ("key for another origin", other_origin, "\"other.example\""),
+            (
+                "edited key id",
+                good.replace(&verifier_id(3), "00000000"),
+                "key id 00000000",
+            ),
+            (
+                "short key id",
+                format!("PRIVATE+KEY+{ORIGIN}+abc+{key_part}"),
+                "8 hex digits",
+            ),
+            (
+                "missing key",
+                format!("PRIVATE+KEY+{ORIGIN}+{}", verifier_id(3)),
+                "key is missing",
+            ),
+            (
+                "unknown algorithm",
+                format!(
+                    "PRIVATE+KEY+{ORIGIN}+{}+{}",
+                    verifier_id(3),
+                    STANDARD.encode([2u8; 33])
+                ),
+                "algorithm 2",
+            ),
+            (
+                "short seed",
+                format!(
+                    "PRIVATE+KEY+{ORIGIN}+{}+{}",
+                    verifier_id(3),
+                    STANDARD.encode([1u8; 20])
+                ),
+                "not 32 bytes",
+            ),
+            (
+                "bare seed of 31 bytes",
+                STANDARD.encode([1u8; 31]),
+                "neither",
+            ),
+            ("not base64", "not a key".into(), "neither"),
+            ("empty", String::new(), "neither"),
+        ];
+        for (case, text, needle) in cases {
+            let err = CheckpointSigner::from_key_text(ORIGIN, &text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{case}: {err}");
+            assert!(
+                !err.contains(key_part),
+                "{case}: the error must not echo the key"
+            );
+        }
+        let err = CheckpointSigner::from_key_text("bad origin", &seed_text(1)).unwrap_err();
+        assert!(matches!(err, CheckpointError::InvalidName { .. }), "{err}");
+    }
+
+    fn verifier_id(byte: u8) -> String {
+        verifier_for(&signer(byte)).key_id()
+    }
+
+    #[test]
+    fn the_error_for_a_key_of_another_origin_names_both() {
+        let text = CheckpointSigner::from_key_text("other.example", &seed_text(3))
+            .unwrap()
+            .private_key_text();
+        let err = CheckpointSigner::from_key_text(ORIGIN, &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"other.example\"") && err.contains(ORIGIN),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unusable_verifier_keys_are_refused() {
+        let good = signer(4).verifier_key();
+        let id = verifier_id(4);
+        let cases: Vec<(&str, String, &str)> = vec![
+            (
+                "edited key id",
+                good.replace(&id, "0badf00d"),
+                "key id 0badf00d",
+            ),
+            (
+                "uppercase but otherwise right key id is fine",
+                good.replace(&id, &id.to_uppercase()),
+                "",
+            ),
+            ("missing key", format!("{ORIGIN}+{id}"), "key is missing"),
+            (
+                "missing everything",
+                ORIGIN.to_string(),
+                "key id is missing",
+            ),
+            (
+                "empty name",
+                good.replacen(ORIGIN, "", 1),
+                "cannot be a checkpoint origin",
+            ),
+            (
+                "unknown algorithm",
+                format!("{ORIGIN}+{id}+{}", STANDARD.encode([2u8; 33])),
+                "algorithm 2",
+            ),
+            (
+                "bad base64",
+                format!("{ORIGIN}+{id}+@@@@"),
+                "not valid base64",
+            ),
+        ];
+        for (case, text, needle) in cases {
+            let result = CheckpointVerifier::from_verifier_key(&text);
+            if needle.is_empty() {
+                assert!(result.is_ok(), "{case}: {result:?}");
+                continue;
+            }
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains(needle), "{case}: {err}");
+        }
+    }
+
+    #[test]
+    fn checkpoints_that_cannot_be_written_as_a_note_are_not_signed() {
+        let signer = signer(5);
+        let with = |f: &dyn Fn(&mut Checkpoint)| {
+            let mut cp = checkpoint(10, &[]);
+            f(&mut cp);
+            cp
+        };
+        let cases: Vec<(&str, Checkpoint, &str)> = vec![
+            (
+                "another origin",
+                with(&|cp| cp.origin = "other.example".into()),
+                "\"other.example\"",
+            ),
+            (
+                "origin with a space",
+                with(&|cp| cp.origin = "a b".into()),
+                "cannot be a checkpoint origin",
+            ),
+            (
+                "origin with a plus",
+                with(&|cp| cp.origin = "a+b".into()),
+                "cannot be a checkpoint origin",
+            ),
+            (
+                "empty origin",
+                with(&|cp| cp.origin.clear()),
+                "cannot be a checkpoint origin",
+            ),
+            (
+                "uppercase hash",
+                with(&|cp| cp.head_hash = HASH.to_uppercase()),
+                "64 lowercase hex",
+            ),
+            (
+                "short hash",
+                with(&|cp| cp.head_hash.truncate(10)),
+                "64 lowercase hex",
+            ),
+            (
+                "extension with a newline",
+                with(&|cp| cp.extensions = vec!["a\nb".into()]),
+                "newline",
+            ),
+            (
+                "empty extension",
+                with(&|cp| cp.extensions = vec![String::new()]),
+                "empty",
+            ),
+        ];
+        for (case, cp, needle) in cases {
+            let err = signer.sign(&cp).unwrap_err().to_string();
+            assert!(err.contains(needle), "{case}: {err}");
+        }
+    }
+
+    #[test]
+    fn altered_or_wrongly_signed_notes_are_rejected() {
+        let signer = signer(6);
+        let verifier = verifier_for(&signer);
+        let note = signer.sign(&checkpoint(10, &[])).unwrap();
+        let other_key = CheckpointSigner::from_key_text(ORIGIN, &seed_text(99)).unwrap();
+        let witness = CheckpointSigner::from_key_text("witness.example", &seed_text(8)).unwrap();
+        let body = checkpoint(10, &[]).body().unwrap();
+        let sig_line = note.strip_prefix(&format!("{body}\n")).unwrap();
+        let witness_line = witness
+            .sign_text(&body)
+            .rsplit_once("\n\n")
+            .unwrap()
+            .1
+            .to_string();
+        let mut corrupted = STANDARD
+            .decode(sig_line.trim_end().rsplit_once(' ').unwrap().1)
+            .unwrap();
+        corrupted[10] ^= 1;
+        let corrupted_line = format!("\u{2014} {ORIGIN} {}\n", STANDARD.encode(&corrupted));
+        let cases: Vec<(&str, String, &str)> = vec![
+            (
+                "a changed record count",
+                note.replacen("\n10\n", "\n11\n", 1),
+                "does not verify",
+            ),
+            (
+                "a changed head hash",
+                note.replacen("n4bQ", "n4bR", 1),
+                "does not verify",
+            ),
+            (
+                "an added extension line",
+                note.replacen("\n\n", "\nx\n\n", 1),
+                "does not verify",
+            ),
+            (
+                "a bit flipped in the signature",
+                format!("{body}\n{corrupted_line}"),
+                "does not verify",
+            ),
+            (
+                "a bad known-key signature before a good one",
+                format!("{body}\n{corrupted_line}{sig_line}"),
+                "does not verify",
+            ),
+            (
+                "a signature by another key of the same name",
+                other_key.sign(&checkpoint(10, &[])).unwrap(),
+                "different key",
+            ),
+            (
+                "only an unknown key's signature",
+                format!("{body}\n{witness_line}"),
+                "no signature by the trusted key",
+            ),
+            (
+                "no blank line",
+                note.replacen("\n\n", "\n", 1),
+                "no blank line",
+            ),
+            (
+                "a hyphen for the em dash",
+                note.replacen('\u{2014}', "-", 1),
+                "em dash",
+            ),
+            (
+                "a missing final newline",
+                note.trim_end().to_string(),
+                "do not end with a newline",
+            ),
+            (
+                "a signature that is not base64",
+                format!("{body}\n\u{2014} {ORIGIN} !!!\n"),
+                "base64 signature",
+            ),
+            (
+                "a signature of four bytes",
+                format!("{body}\n\u{2014} {ORIGIN} AAAAAA==\n"),
+                "base64 signature",
+            ),
+            (
+                "a signature line without a key name",
+                format!("{body}\n\u{2014}  AAAAAA==\n"),
+                "invalid key name",
+            ),
+            (
+                "a control character",
+                note.replacen(ORIGIN, "parapet.example/\taudit", 1),
+                "control character",
+            ),
+        ];
+        for (case, text, needle) in cases {
+            let err = verifier.open(&text).unwrap_err().to_string();
+            assert!(err.contains(needle), "{case}: {err}\n{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_witness_signatures_next_to_the_trusted_one_are_ignored() {
+        let signer = signer(6);
+        let witness = CheckpointSigner::from_key_text("witness.example", &seed_text(8)).unwrap();
+        let cp = checkpoint(10, &[]);
+        let note = signer.sign(&cp).unwrap();
+        let witness_line = witness
+            .sign_text(&cp.body().unwrap())
+            .rsplit_once("\n\n")
+            .unwrap()
+            .1
+            .to_string();
+        for text in [
+            format!("{note}{witness_line}"),
+            note.replacen("\n\n", &format!("\n\n{witness_line}"), 1),
+        ] {
+            assert_eq!(verifier_for(&signer).open(&text).unwrap(), cp, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_correctly_signed_text_that_is_not_a_checkpoint_of_this_origin_is_rejected() {
+        let signer = signer(6);
+        let verifier = verifier_for(&signer);
+        let hash64 = STANDARD.encode([0u8; 32]);
+        let cases: Vec<(&str, String, &str)> = vec![
+            ("two lines only", format!("{ORIGIN}\n10\n"), "line 3"),
+            (
+                "a signed count",
+                format!("{ORIGIN}\n+10\n{hash64}\n"),
+                "plain decimal",
+            ),
+            (
+                "a count with a leading zero",
+                format!("{ORIGIN}\n010\n{hash64}\n"),
+                "plain decimal",
+            ),
+            (
+                "a count too large",
+                format!("{ORIGIN}\n18446744073709551616\n{hash64}\n"),
+                "plain decimal",
+            ),
+            (
+                "a short hash",
+                format!("{ORIGIN}\n10\n{}\n", STANDARD.encode([0u8; 31])),
+                "32-byte hash",
+            ),
+            (
+                "an empty extension",
+                format!("{ORIGIN}\n10\n{hash64}\n\nx\n"),
+                "empty line",
+            ),
+            (
+                "another origin",
+                format!("other.example\n10\n{hash64}\n"),
+                "\"other.example\"",
+            ),
+        ];
+        for (case, body, needle) in cases {
+            let err = verifier
+                .open(&signer.sign_text(&body))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{case}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_signer_never_prints_its_key() {
+        let (signer, text) = CheckpointSigner::generate(ORIGIN);
+        let debug = format!("{signer:?}");
+        let (_, secret) = text.rsplit_once('+').unwrap();
+        assert!(!debug.contains(secret) && debug.contains("***"), "{debug}");
+    }
+}

@@ -1,0 +1,198 @@
+//! Reading the log: verification (chain + signed checkpoints), the SIEM cursor, exports, and
+//! the retention loop that trims whole prefixes behind a signed checkpoint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::checkpoint::{Checkpoint, CheckpointVerifier};
+use super::record::Record;
+use super::verify::{ChainVerifier, Report};
+use super::Audit;
+use crate::store::Store;
+
+/// Records read from the store per page.
+pub const PAGE: usize = 10_000;
+
+/// A verification result: the chain report plus checkpoint notes that did not verify.
+#[derive(Debug, Serialize)]
+pub struct Verification {
+    pub ok: bool,
+    #[serde(flatten)]
+    pub report: Report,
+    pub invalid_checkpoints: Vec<String>,
+}
+
+/// Opens every checkpoint note; returns the good ones and a message per bad one.
+pub fn open_checkpoints(
+    notes: &[(u64, String)],
+    verifier: Option<&CheckpointVerifier>,
+) -> (Vec<Checkpoint>, Vec<String>) {
+    let Some(v) = verifier else {
+        return (vec![], vec![]);
+    };
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for (seq, note) in notes {
+        match v.open(note) {
+            Ok(cp) if cp.seq == *seq => good.push(cp),
+            Ok(cp) => bad.push(format!(
+                "checkpoint stored at seq {seq} says seq {}",
+                cp.seq
+            )),
+            Err(e) => bad.push(format!("checkpoint at seq {seq}: {e}")),
+        }
+    }
+    (good, bad)
+}
+
+/// The start of a log whose prefix was trimmed: the checkpoint at `first_seq - 1` vouches for it.
+fn start_for(first_seq: u64, checkpoints: &[Checkpoint]) -> Option<(u64, String)> {
+    if first_seq <= 1 {
+        return None;
+    }
+    checkpoints
+        .iter()
+        .find(|c| c.seq == first_seq - 1)
+        .map(|c| (c.seq, c.head_hash.clone()))
+}
+
+pub fn parse_record(seq: u64, json: &[u8]) -> Result<Record, String> {
+    serde_json::from_slice(json)
+        .map_err(|e| format!("record at seq {seq} is not a valid audit record: {e}"))
+}
+
+/// Verifies the whole log in `store`, page by page; `progress(done, total)` after each page.
+pub async fn verify_store(
+    store: &dyn Store,
+    verifier: Option<&CheckpointVerifier>,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Verification, String> {
+    let notes = store.checkpoints().await.map_err(|e| e.to_string())?;
+    let (checkpoints, invalid) = open_checkpoints(&notes, verifier);
+    let total = store.audit_head().await.map_err(|e| e.to_string())?.0;
+    let mut after = 0;
+    let mut chain: Option<ChainVerifier> = None;
+    let mut done = 0u64;
+    loop {
+        let page = store
+            .audit_range(after, PAGE)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(last) = page.last() else { break };
+        after = last.0;
+        let records = page
+            .iter()
+            .map(|(seq, json)| parse_record(*seq, json))
+            .collect::<Result<Vec<_>, _>>();
+        let records = match records {
+            Ok(r) => r,
+            Err(e) => return Err(e),
+        };
+        let v = chain.get_or_insert_with(|| {
+            let first = records.first().map(|r| r.seq).unwrap_or(1);
+            ChainVerifier::new(start_for(first, &checkpoints), checkpoints.clone())
+        });
+        v.push_batch(&records);
+        done += records.len() as u64;
+        progress(done, total);
+        if v.first_break().is_some() {
+            break;
+        }
+    }
+    let report = chain
+        .unwrap_or_else(|| ChainVerifier::new(None, checkpoints))
+        .finish();
+    Ok(Verification {
+        ok: report.first_break.is_none() && invalid.is_empty(),
+        report,
+        invalid_checkpoints: invalid,
+    })
+}
+
+/// Runs `verify_store`, and when the chain is broken records that fact (`audit.chain_broken`)
+/// and tells the configured webhooks.
+pub async fn verify_and_report(audit: &Audit) -> Result<Verification, String> {
+    let verifier = audit.verifier();
+    let v = verify_store(audit.store().as_ref(), verifier.as_ref(), |_, _| {}).await?;
+    if !v.ok {
+        let detail = serde_json::json!({
+            "first_break": v.report.first_break.as_ref().map(|b| b.to_string()),
+            "invalid_checkpoints": v.invalid_checkpoints,
+        });
+        metrics::counter!("parapet_audit_chain_broken_total").increment(1);
+        tracing::error!(%detail, "audit chain verification failed");
+        let mut rec = Record::new("audit.chain_broken", super::caller_info(None));
+        rec.caller.kind = "service".into();
+        rec.caller.id = "parapet".into();
+        rec.change = Some(detail.clone());
+        if let Err(e) = audit.commit(rec).await {
+            tracing::error!(error = %e, "cannot record the broken chain");
+        }
+        audit.webhooks().emit("audit.chain_broken", detail);
+    }
+    Ok(v)
+}
+
+/// Trims records older than `audit.retention_days`, every ten minutes: signs a checkpoint at the
+/// last record to go (extension `trimmed-through N`), then deletes through it.
+pub async fn retention_loop(audit: Arc<Audit>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = trim_once(&audit).await {
+            tracing::error!(error = %e, "audit retention failed");
+        }
+    }
+}
+
+pub async fn trim_once(audit: &Audit) -> Result<u64, String> {
+    let (Some(retention), Some(signer)) = (audit.cfg().retention, audit.signer()) else {
+        return Ok(0);
+    };
+    let cutoff =
+        chrono::Utc::now() - chrono::Duration::from_std(retention).map_err(|e| e.to_string())?;
+    let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let store = audit.store();
+    let mut after = 0;
+    let mut last_old: Option<(u64, String)> = None;
+    'scan: loop {
+        let page = store
+            .audit_range(after, PAGE)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(last) = page.last() else { break };
+        after = last.0;
+        for (seq, json) in &page {
+            let rec = parse_record(*seq, json)?;
+            if rec.ts >= cutoff {
+                break 'scan;
+            }
+            last_old = Some((rec.seq, rec.hash));
+        }
+    }
+    let Some((through, hash)) = last_old else {
+        return Ok(0);
+    };
+    let cp = Checkpoint {
+        origin: audit.cfg().origin.clone(),
+        seq: through,
+        head_hash: hash,
+        extensions: vec![format!("trimmed-through {through}")],
+    };
+    let note = signer.sign(&cp).map_err(|e| e.to_string())?;
+    store
+        .checkpoint_put(through, &note)
+        .await
+        .map_err(|e| e.to_string())?;
+    super::witness::export(audit.cfg(), through, &note).await;
+    let n = store.audit_trim(through).await.map_err(|e| e.to_string())?;
+    tracing::info!(through, trimmed = n, "audit records past retention trimmed");
+    let mut rec = Record::new("audit.retention", super::caller_info(None));
+    rec.caller.kind = "service".into();
+    rec.caller.id = "parapet".into();
+    rec.change = Some(serde_json::json!({"trimmed_through": through, "records": n}));
+    audit.commit(rec).await.map_err(|e| e.to_string())?;
+    Ok(n)
+}
