@@ -33,6 +33,8 @@ pub struct Redis {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<ChildGuard>,
+    /// AOF with fsync on every write: data survives `stop`/`restart` (outage tests).
+    durable: bool,
 }
 
 impl Redis {
@@ -43,6 +45,21 @@ impl Redis {
             port: free_port(),
             dir,
             child: None,
+            durable: false,
+        };
+        r.spawn();
+        r
+    }
+
+    /// Like `start`, with the append-only file on (`appendfsync always`), so a `restart`
+    /// comes back with every acknowledged write.
+    pub fn start_durable() -> Redis {
+        let dir = tempfile::tempdir().expect("tempdir for redis");
+        let mut r = Redis {
+            port: free_port(),
+            dir,
+            child: None,
+            durable: true,
         };
         r.spawn();
         r
@@ -84,7 +101,12 @@ impl Redis {
             .expect("redis log file");
         let child = Command::new(redis_server())
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(["--save", "", "--daemonize", "no"])
+            .args(if self.durable {
+                ["--appendonly", "yes", "--appendfsync", "always"]
+            } else {
+                ["--appendonly", "no", "--appendfsync", "everysec"]
+            })
             .arg("--dir")
             .arg(self.dir.path())
             .current_dir(self.dir.path())
