@@ -54,9 +54,10 @@ pub enum ApiError {
     /// A 4xx answer of the upstream that the client must see as it is.
     #[error("upstream answered {status}")]
     UpstreamPassthrough { status: u16, body: bytes::Bytes },
-    #[error("store unavailable: {0}")]
+    /// The detail is logged, not sent: it is internal (addresses, driver messages).
+    #[error("the store is unavailable; the call was refused")]
     StoreUnavailable(String),
-    #[error("audit log unavailable, the call was not answered: {0}")]
+    #[error("the audit log is unavailable; the call was not answered")]
     AuditUnavailable(String),
     #[error("{0}")]
     Conflict(String),
@@ -177,6 +178,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::StoreUnavailable(detail) | ApiError::AuditUnavailable(detail) = &self {
+            tracing::error!(code = self.code(), %detail, "refusing the call: a dependency is unavailable");
+        }
         if let ApiError::UpstreamPassthrough { status, body } = self {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
             let mut resp = (status, body).into_response();

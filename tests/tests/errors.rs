@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use parapet_tests::errors::Seen;
-use parapet_tests::harness::{eventually, ConfigBuilder, Gateway};
+use parapet_tests::harness::{eventually, ConfigBuilder, Gateway, Redis};
 use parapet_tests::mock::MockServer;
 use serde_json::{json, Value};
 
@@ -38,6 +38,15 @@ async fn post_raw(gw: &Gateway, auth: Option<&str>, body: Vec<u8>) -> Seen {
     Seen::read(req.send().await.unwrap()).await
 }
 
+/// (what is wrong, body bytes, status, error.code, error.param)
+type Case = (
+    &'static str,
+    Vec<u8>,
+    u16,
+    &'static str,
+    Option<&'static str>,
+);
+
 fn ok_body() -> Value {
     json!({"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]})
 }
@@ -49,7 +58,7 @@ async fn each_malformed_request_gets_its_own_status_code_and_param() {
         r#"{{"model":"gpt-test","messages":[{{"role":"user","content":"{}"}}]}}"#,
         "a".repeat(MAX_BODY * 2)
     );
-    let cases: Vec<(&str, Vec<u8>, u16, &str, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             br#"{"model": "gpt-test", "messages": ["#.to_vec(),
@@ -233,4 +242,41 @@ async fn a_model_outside_the_keys_list_is_forbidden() {
         "the allowed model still works: {}",
         echo.text
     );
+}
+
+#[tokio::test]
+async fn a_key_lookup_while_the_store_is_down_fails_closed_with_503() {
+    let mut redis = Redis::start();
+    let cfg = ConfigBuilder::new()
+        .store_redis(&redis.url())
+        .provider_echo()
+        .model("echo", "echo", "echo", &[])
+        .build();
+    let gw = Gateway::start(
+        &cfg,
+        &[("PARAPET_ADMIN_TOKEN", "admin-token-for-store-outage")],
+    );
+    let body = json!({"model": "echo", "messages": [{"role": "user", "content": "hi"}]});
+    let unknown = "pk-never-seen-by-this-gateway-0123456789";
+    Seen::read(gw.chat(unknown, &body).await)
+        .await
+        .assert_error(401, "authentication_error", "invalid_api_key", None);
+    redis.stop();
+    let other_unknown = "pk-also-never-seen-by-this-gateway-987654";
+    let seen = Seen::read(gw.chat(other_unknown, &body).await).await;
+    // The spec's table says `store_unavailable`; DESIGN §3.9/§11 also allow a 503 for an audit log
+    // that cannot be written (the refusal's own record), which is the same Redis here. Either
+    // code fails closed; anything else (a 401 or a 5xx of another kind) does not.
+    let code = seen.json["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        code == "store_unavailable" || code == "audit_unavailable",
+        "error.code {code:?}: {}",
+        seen.text
+    );
+    let expected = code.clone();
+    seen.assert_error(503, "api_error", &expected, None);
+    assert!(!seen.text.contains(other_unknown));
 }

@@ -63,6 +63,8 @@ impl CallDraft {
         };
         match self.commit(response).await {
             Ok(_) => err,
+            // Already a refusal for an unavailable dependency: keep the root cause.
+            Err(_) if err.status().as_u16() == 503 => err,
             Err(audit_err) => audit_err,
         }
     }

@@ -63,7 +63,37 @@ pub fn parse_record(seq: u64, json: &[u8]) -> Result<Record, String> {
         .map_err(|e| format!("record at seq {seq} is not a valid audit record: {e}"))
 }
 
+/// Parses a page of stored records, in parallel on the available cores.
+fn parse_page(page: &[(u64, Vec<u8>)]) -> Result<Vec<Record>, String> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = page.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = page
+            .chunks(chunk)
+            .map(|c| {
+                s.spawn(move || {
+                    c.iter()
+                        .map(|(seq, json)| parse_record(*seq, json))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(page.len());
+        for h in handles {
+            out.extend(
+                h.join()
+                    .map_err(|_| "a parser thread panicked".to_string())??,
+            );
+        }
+        Ok(out)
+    })
+}
+
 /// Verifies the whole log in `store`, page by page; `progress(done, total)` after each page.
+/// The next page is read from the store while the current one is parsed and hashed (on the
+/// blocking pool, in parallel).
 pub async fn verify_store(
     store: &dyn Store,
     verifier: Option<&CheckpointVerifier>,
@@ -72,36 +102,57 @@ pub async fn verify_store(
     let notes = store.checkpoints().await.map_err(|e| e.to_string())?;
     let (checkpoints, invalid) = open_checkpoints(&notes, verifier);
     let total = store.audit_head().await.map_err(|e| e.to_string())?.0;
-    let mut after = 0;
-    let mut chain: Option<ChainVerifier> = None;
-    let mut done = 0u64;
-    loop {
-        let page = store
-            .audit_range(after, PAGE)
-            .await
-            .map_err(|e| e.to_string())?;
-        let Some(last) = page.last() else { break };
-        after = last.0;
-        let records = page
-            .iter()
-            .map(|(seq, json)| parse_record(*seq, json))
-            .collect::<Result<Vec<_>, _>>();
-        let records = match records {
-            Ok(r) => r,
-            Err(e) => return Err(e),
-        };
-        let v = chain.get_or_insert_with(|| {
-            let first = records.first().map(|r| r.seq).unwrap_or(1);
-            ChainVerifier::new(start_for(first, &checkpoints), checkpoints.clone())
-        });
-        v.push_batch(&records);
-        done += records.len() as u64;
-        progress(done, total);
-        if v.first_break().is_some() {
-            break;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<(u64, Vec<u8>)>, String>>(2);
+    let reader = async move {
+        let mut after = 0;
+        loop {
+            let page = store
+                .audit_range(after, PAGE)
+                .await
+                .map_err(|e| e.to_string());
+            let last = match &page {
+                Ok(p) => p.last().map(|(s, _)| *s),
+                Err(_) => None,
+            };
+            let stop = last.is_none();
+            if tx.send(page).await.is_err() || stop {
+                break;
+            }
+            after = last.unwrap_or(after);
         }
-    }
-    let report = chain
+    };
+    let checker = async {
+        let mut chain: Option<ChainVerifier> = None;
+        let mut done = 0u64;
+        while let Some(page) = rx.recv().await {
+            let page = page?;
+            if page.is_empty() {
+                break;
+            }
+            let first = page[0].0;
+            let mut v = chain.take().unwrap_or_else(|| {
+                ChainVerifier::new(start_for(first, &checkpoints), checkpoints.clone())
+            });
+            let n = page.len() as u64;
+            let v = tokio::task::spawn_blocking(move || -> Result<ChainVerifier, String> {
+                v.push_batch(&parse_page(&page)?);
+                Ok(v)
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            done += n;
+            progress(done, total);
+            let broken = v.first_break().is_some();
+            chain = Some(v);
+            if broken {
+                break;
+            }
+        }
+        drop(rx);
+        Ok::<_, String>(chain)
+    };
+    let ((), chain) = tokio::join!(reader, checker);
+    let report = chain?
         .unwrap_or_else(|| ChainVerifier::new(None, checkpoints))
         .finish();
     Ok(Verification {

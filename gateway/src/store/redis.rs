@@ -254,29 +254,55 @@ impl super::AuditStore for RedisStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let reply: redis::streams::StreamRangeReply = self
-            .conn
-            .clone()
-            .xrange_count(k::AUDIT_STREAM, format!("{}-0", after + 1), "+", limit)
+        // The raw reply, without a map per entry: [[id, [field, value, ...]], ...].
+        let reply: redis::Value = redis::cmd("XRANGE")
+            .arg(k::AUDIT_STREAM)
+            .arg(format!("{}-0", after + 1))
+            .arg("+")
+            .arg("COUNT")
+            .arg(limit)
+            .query_async(&mut self.conn.clone())
             .await
             .map_err(unavailable)?;
-        let mut out = Vec::with_capacity(reply.ids.len());
-        for entry in reply.ids {
-            let seq = entry
-                .id
-                .split_once('-')
+        let redis::Value::Array(entries) = reply else {
+            return Err(StoreError::Corrupt(
+                "XRANGE answered something else than an array".into(),
+            ));
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let redis::Value::Array(mut parts) = entry else {
+                return Err(StoreError::Corrupt("audit entry is not an array".into()));
+            };
+            let (Some(redis::Value::Array(mut fields)), Some(redis::Value::BulkString(id))) =
+                (parts.pop(), parts.pop())
+            else {
+                return Err(StoreError::Corrupt(
+                    "audit entry has no id or fields".into(),
+                ));
+            };
+            let seq = std::str::from_utf8(&id)
+                .ok()
+                .and_then(|id| id.split_once('-'))
                 .and_then(|(s, _)| s.parse::<u64>().ok())
-                .ok_or_else(|| StoreError::Corrupt(format!("audit entry id '{}'", entry.id)))?;
-            let json = match entry.map.get("r") {
-                Some(redis::Value::BulkString(b)) => b.clone(),
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "audit entry id '{}'",
+                        String::from_utf8_lossy(&id)
+                    ))
+                })?;
+            match (fields.pop(), fields.pop()) {
+                (Some(redis::Value::BulkString(json)), Some(redis::Value::BulkString(name)))
+                    if name == b"r" =>
+                {
+                    out.push((seq, json))
+                }
                 _ => {
                     return Err(StoreError::Corrupt(format!(
-                        "audit entry {} has no record",
-                        entry.id
+                        "audit entry {seq} has no record"
                     )))
                 }
-            };
-            out.push((seq, json));
+            }
         }
         Ok(out)
     }

@@ -358,3 +358,19 @@ impl Gateway {
         }
     }
 }
+
+impl Drop for Gateway {
+    /// When a test fails, show the end of what the gateway logged (its directory goes away).
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let stderr = self.stderr();
+            let lines: Vec<&str> = stderr.lines().collect();
+            let tail = lines[lines.len().saturating_sub(80)..].join("\n");
+            eprintln!(
+                "--- parapet (pid {}) stderr, last {} lines ---\n{tail}\n--- end ---",
+                self.pid(),
+                lines.len().min(80)
+            );
+        }
+    }
+}

@@ -174,6 +174,24 @@ mod tests {
     }
 
     #[test]
+    fn a_redis_owned_by_a_panicking_test_is_killed_and_reaped() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let joined = std::thread::spawn(move || {
+            let r = Redis::start();
+            tx.send(r.port()).unwrap();
+            panic!("test body fails while redis runs");
+        })
+        .join();
+        assert!(joined.is_err());
+        let port = rx.recv().unwrap();
+        let refused = std::net::TcpStream::connect(("127.0.0.1", port)).is_err();
+        assert!(
+            refused,
+            "redis-server still listens on {port} after its owner panicked"
+        );
+    }
+
+    #[test]
     fn config_builder_writes_each_table_once() {
         let cfg = ConfigBuilder::standard("http://127.0.0.1:1/v1")
             .server("max_body_bytes = 10")

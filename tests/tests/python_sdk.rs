@@ -1,0 +1,76 @@
+//! The official `openai` Python SDK through the gateway (tests/python/test_openai_sdk.py).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::process::{Command, Stdio};
+
+use parapet_tests::harness::{workspace_root, ConfigBuilder, Gateway};
+use parapet_tests::mock::MockServer;
+
+const INSTALL_HINT: &str =
+    "install the Python clients: pip install openai pytest (scripts/test does it)";
+
+fn python_clients_present() -> bool {
+    Command::new("python3")
+        .args(["-c", "import openai, pytest"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[tokio::test]
+async fn the_official_openai_python_sdk_works_through_the_gateway() {
+    assert!(python_clients_present(), "{INSTALL_HINT}");
+    let mock = MockServer::start().unwrap();
+    let gw = Gateway::start(
+        &ConfigBuilder::standard(&mock.base_v1())
+            .routing("retry_base_ms = 10")
+            .build(),
+        &[],
+    );
+    let key = gw.create_key("python-sdk", &[]).await;
+    let base = format!("{}/v1", gw.proxy_url());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests/python/test_openai_sdk.py",
+            ])
+            .current_dir(workspace_root())
+            .env("PARAPET_BASE_URL", base)
+            .env("PARAPET_KEY", key)
+            .env("PARAPET_MODEL", "gpt-test")
+            .env("PARAPET_ECHO_MODEL", "echo")
+            .env("PARAPET_EMBED_MODEL", "embed-test")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run python3 -m pytest")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains(" passed") || l.contains(" failed") || l.contains(" error"))
+        .unwrap_or("");
+    println!("pytest: {summary}");
+    assert!(
+        out.status.success() && summary.contains(" passed") && !summary.contains("skipped"),
+        "pytest failed ({}):\n{}\n{}\n--- gateway stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        gw.stderr()
+    );
+}
