@@ -189,7 +189,8 @@ pub async fn verify_and_report(audit: &Audit) -> Result<Verification, String> {
 /// Trims records older than `audit.retention_days`, every ten minutes: signs a checkpoint at the
 /// last record to go (extension `trimmed-through N`), then deletes through it.
 pub async fn retention_loop(audit: Arc<Audit>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let period = Duration::from_secs(600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tick.tick().await;
         if let Err(e) = trim_once(&audit).await {
