@@ -101,11 +101,15 @@ pub async fn respond(
         alias_served,
     } = routed;
     let mut resp = match reply {
-        Reply::Json { body, usage } => {
+        Reply::Json {
+            body,
+            usage,
+            finish_reason,
+        } => {
             draft.set_usage(usage);
             let response = ResponseInfo {
                 status: 200,
-                finish_reason: finish_reason_of(&body),
+                finish_reason,
                 response_sha256: Some(sha256_hex(&body)),
                 ..ResponseInfo::default()
             };
@@ -145,19 +149,4 @@ pub async fn respond(
         }
     }
     Ok(resp)
-}
-
-/// `choices[0].finish_reason` of a complete answer, if any.
-fn finish_reason_of(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Choice {
-        finish_reason: Option<String>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        #[serde(default)]
-        choices: Vec<Choice>,
-    }
-    let a: Answer = serde_json::from_slice(body).ok()?;
-    a.choices.into_iter().next()?.finish_reason
 }

@@ -78,7 +78,7 @@ impl Relay {
             metrics::counter!("parapet_client_disconnects_total", "route" => self.route)
                 .increment(1);
         }
-        tracing::info!(
+        tracing::debug!(
             route = self.route,
             provider = %self.provider,
             outcome,

@@ -62,9 +62,13 @@ pub async fn call(p: &Provider, a: &Attempt<'_>) -> Result<Reply, UpstreamError>
     let (chat, usage) = messages_to_chat(&value, a.model_label, created)
         .map_err(|e| UpstreamError::Protocol(e.to_string()))?;
     let body = serde_json::to_vec(&chat).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
+    let finish_reason = chat["choices"][0]["finish_reason"]
+        .as_str()
+        .map(String::from);
     Ok(Reply::Json {
         body: Bytes::from(body),
         usage: Some(usage),
+        finish_reason,
     })
 }
 

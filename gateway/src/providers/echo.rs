@@ -69,6 +69,7 @@ fn chat(a: &Attempt<'_>) -> Result<Reply, UpstreamError> {
         return Ok(Reply::Json {
             body: to_bytes(&body)?,
             usage: Some(usage),
+            finish_reason: Some("stop".into()),
         });
     }
     let chunk = |delta: Value, finish: Value| {
@@ -123,6 +124,7 @@ fn embeddings(a: &Attempt<'_>) -> Result<Reply, UpstreamError> {
     Ok(Reply::Json {
         body: to_bytes(&body)?,
         usage: Some(usage),
+        finish_reason: None,
     })
 }
 

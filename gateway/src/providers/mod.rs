@@ -50,8 +50,12 @@ pub struct Attempt<'a> {
 
 /// What an upstream answered.
 pub enum Reply {
-    /// A complete JSON body in OpenAI's shape.
-    Json { body: Bytes, usage: Option<Usage> },
+    /// A complete JSON body in OpenAI's shape, with what accounting and the audit need of it.
+    Json {
+        body: Bytes,
+        usage: Option<Usage>,
+        finish_reason: Option<String>,
+    },
     /// OpenAI-shaped SSE events, as they arrive.
     Stream(EventStream),
 }

@@ -46,18 +46,36 @@ pub async fn call(p: &Provider, a: &Attempt<'_>) -> Result<Reply, UpstreamError>
         ));
     }
     let body = p.read_body(resp).await?;
-    let usage = usage_of(&body);
-    Ok(Reply::Json { body, usage })
+    let (usage, finish_reason) = facts_of(&body);
+    Ok(Reply::Json {
+        body,
+        usage,
+        finish_reason,
+    })
 }
 
-/// The `usage` of a complete JSON answer, without parsing the rest of it.
-fn usage_of(body: &[u8]) -> Option<Usage> {
+/// The `usage` and first `finish_reason` of a complete JSON answer, in one pass that keeps
+/// nothing else of it.
+fn facts_of(body: &[u8]) -> (Option<Usage>, Option<String>) {
     #[derive(serde::Deserialize)]
-    struct WithUsage {
-        usage: Option<serde_json::Value>,
+    struct Choice {
+        #[serde(default)]
+        finish_reason: Option<String>,
     }
-    let parsed: WithUsage = serde_json::from_slice(body).ok()?;
-    Usage::from_openai(parsed.usage.as_ref()?)
+    #[derive(serde::Deserialize)]
+    struct Facts {
+        #[serde(default)]
+        usage: Option<serde_json::Value>,
+        #[serde(default)]
+        choices: Vec<Choice>,
+    }
+    match serde_json::from_slice::<Facts>(body) {
+        Ok(f) => (
+            f.usage.as_ref().and_then(Usage::from_openai),
+            f.choices.into_iter().next().and_then(|c| c.finish_reason),
+        ),
+        Err(_) => (None, None),
+    }
 }
 
 /// Relays events untouched, except the usage-only chunk the gateway asked for on the client's
@@ -148,7 +166,7 @@ mod tests {
 
     #[test]
     fn non_streaming_usage_is_read() {
-        let u = usage_of(br#"{"id":"x","usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":1}}}"#);
+        let u = facts_of(br#"{"id":"x","usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":1}}}"#).0;
         assert_eq!(
             u.map(|u| (u.prompt_tokens, u.completion_tokens, u.cached_tokens)),
             Some((3, 4, 1))
