@@ -109,6 +109,105 @@ async fn suite(s: Arc<dyn Store>) {
     assert_eq!(s.revoke_key("missing", t1).await.unwrap(), None);
 }
 
+/// The audit storage contract: compare-and-set appends, ranges, checkpoints, trimming.
+async fn audit_suite(s: Arc<dyn Store>) {
+    let genesis = (0u64, "0".repeat(64));
+    assert_eq!(
+        s.audit_head().await.unwrap(),
+        genesis,
+        "an empty log's head is genesis"
+    );
+    assert!(s.audit_range(0, 10).await.unwrap().is_empty());
+
+    let batch = |from: u64, n: u64| -> Vec<(u64, Vec<u8>)> {
+        (from..from + n)
+            .map(|i| (i, format!("{{\"seq\":{i}}}").into_bytes()))
+            .collect()
+    };
+    let h3 = (3u64, "h3".to_string());
+    assert_eq!(
+        s.audit_append(&genesis, &batch(1, 3), &h3).await.unwrap(),
+        None
+    );
+    assert_eq!(s.audit_head().await.unwrap(), h3);
+
+    // A writer that chained from a stale head is told the current one, and nothing is written.
+    let stale = s
+        .audit_append(&genesis, &batch(1, 2), &(2, "x".into()))
+        .await
+        .unwrap();
+    assert_eq!(stale, Some(h3.clone()));
+    assert_eq!(
+        s.audit_range(0, 100).await.unwrap().len(),
+        3,
+        "a refused append leaves no trace"
+    );
+
+    let h6 = (6u64, "h6".to_string());
+    assert_eq!(s.audit_append(&h3, &batch(4, 3), &h6).await.unwrap(), None);
+    let all = s.audit_range(0, 100).await.unwrap();
+    assert_eq!(
+        all.iter().map(|(q, _)| *q).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(
+        all[4].1,
+        b"{\"seq\":5}".to_vec(),
+        "records come back byte for byte"
+    );
+    let page = s.audit_range(2, 3).await.unwrap();
+    assert_eq!(
+        page.iter().map(|(q, _)| *q).collect::<Vec<_>>(),
+        vec![3, 4, 5],
+        "after is exclusive, limit holds"
+    );
+
+    s.checkpoint_put(6, "note six").await.unwrap();
+    s.checkpoint_put(3, "note three").await.unwrap();
+    s.checkpoint_put(3, "note three again").await.unwrap();
+    assert_eq!(
+        s.checkpoints().await.unwrap(),
+        vec![
+            (3, "note three again".to_string()),
+            (6, "note six".to_string())
+        ],
+        "checkpoints by seq, one per seq"
+    );
+
+    assert_eq!(s.audit_trim(4).await.unwrap(), 4);
+    let left = s.audit_range(0, 100).await.unwrap();
+    assert_eq!(
+        left.iter().map(|(q, _)| *q).collect::<Vec<_>>(),
+        vec![5, 6],
+        "trim removes a whole prefix"
+    );
+    assert_eq!(s.audit_head().await.unwrap(), h6, "trimming keeps the head");
+}
+
+#[tokio::test]
+async fn embedded_audit_store_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    audit_suite(
+        store::open(&StoreConfig::Embedded {
+            path: dir.path().join("store.redb"),
+        })
+        .await
+        .unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn redis_audit_store_conforms() {
+    let redis = Redis::start();
+    audit_suite(
+        store::open(&StoreConfig::Redis { url: redis.url() })
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn embedded_store_conforms() {
     let dir = tempfile::tempdir().unwrap();
