@@ -42,10 +42,10 @@ impl RedisStore {
         let client = redis::Client::open(url)
             .map_err(|e| StoreError::Unavailable(format!("bad redis url: {e}")))?;
         let cfg = ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(2))
+            .set_connection_timeout(Duration::from_millis(500))
             .set_response_timeout(Duration::from_secs(2))
-            .set_number_of_retries(1)
-            .set_max_delay(500);
+            .set_number_of_retries(0)
+            .set_max_delay(100);
         let conn = tokio::time::timeout(
             Duration::from_secs(5),
             ConnectionManager::new_with_config(client, cfg),
