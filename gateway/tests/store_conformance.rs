@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use parapet::config::StoreConfig;
-use parapet::store::{self, KeyRecord, Store, StoreError};
+use parapet::store::{self, KeyRecord, Records, Store, StoreError};
 use parapet_tests::harness::Redis;
 
 fn record(id: &str, sha: &str) -> KeyRecord {
@@ -31,44 +31,57 @@ fn record(id: &str, sha: &str) -> KeyRecord {
 async fn suite(s: Arc<dyn Store>) {
     s.ping().await.expect("a fresh store answers ping");
     assert!(
-        s.list_keys().await.unwrap().is_empty(),
+        s.list_records::<KeyRecord>().await.unwrap().is_empty(),
         "a fresh store has no keys"
     );
 
     // insert and read back by hash and by id, empty arrays kept as arrays
     let a = record("0001", &"a".repeat(64));
-    s.insert_key(&a).await.unwrap();
+    s.insert_record(&a).await.unwrap();
     assert_eq!(
-        s.key_by_hash(&a.key_sha256).await.unwrap().as_ref(),
+        s.record_by_hash::<KeyRecord>(&a.key_sha256)
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&a)
     );
-    assert_eq!(s.key_by_id("0001").await.unwrap().as_ref(), Some(&a));
-    assert_eq!(s.key_by_hash(&"f".repeat(64)).await.unwrap(), None);
-    assert_eq!(s.key_by_id("nope").await.unwrap(), None);
+    assert_eq!(
+        s.record_by_id::<KeyRecord>("0001").await.unwrap().as_ref(),
+        Some(&a)
+    );
+    assert_eq!(
+        s.record_by_hash::<KeyRecord>(&"f".repeat(64))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(s.record_by_id::<KeyRecord>("nope").await.unwrap(), None);
 
     // the same id or the same hash cannot be inserted twice, and nothing is half-written
     let dup_id = record("0001", &"b".repeat(64));
     assert!(matches!(
-        s.insert_key(&dup_id).await,
+        s.insert_record(&dup_id).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
-        s.key_by_hash(&"b".repeat(64)).await.unwrap(),
+        s.record_by_hash::<KeyRecord>(&"b".repeat(64))
+            .await
+            .unwrap(),
         None,
         "a refused insert leaves no trace"
     );
     let dup_hash = record("0002", &"a".repeat(64));
     assert!(matches!(
-        s.insert_key(&dup_hash).await,
+        s.insert_record(&dup_hash).await,
         Err(StoreError::Conflict(_))
     ));
-    assert_eq!(s.key_by_id("0002").await.unwrap(), None);
+    assert_eq!(s.record_by_id::<KeyRecord>("0002").await.unwrap(), None);
 
     // listing is oldest (smallest uuid v7) first
     let b = record("0003", &"c".repeat(64));
-    s.insert_key(&b).await.unwrap();
+    s.insert_record(&b).await.unwrap();
     let ids: Vec<String> = s
-        .list_keys()
+        .list_records::<KeyRecord>()
         .await
         .unwrap()
         .into_iter()
@@ -78,11 +91,15 @@ async fn suite(s: Arc<dyn Store>) {
 
     // revocation is visible by hash, by id and in the listing, and keeps the first time
     let t1 = Utc::now();
-    let revoked = s.revoke_key("0001", t1).await.unwrap().expect("key exists");
+    let revoked = s
+        .revoke_record::<KeyRecord>("0001", t1)
+        .await
+        .unwrap()
+        .expect("key exists");
     let first = revoked.revoked_at.expect("revoked_at set");
     assert!((first - t1).num_milliseconds().abs() < 1);
     let again = s
-        .revoke_key("0001", t1 + Duration::hours(1))
+        .revoke_record::<KeyRecord>("0001", t1 + Duration::hours(1))
         .await
         .unwrap()
         .unwrap();
@@ -92,21 +109,24 @@ async fn suite(s: Arc<dyn Store>) {
         "a second revoke keeps the first time"
     );
     assert_eq!(
-        s.key_by_hash(&a.key_sha256)
+        s.record_by_hash::<KeyRecord>(&a.key_sha256)
             .await
             .unwrap()
             .unwrap()
             .revoked_at,
         Some(first)
     );
-    let listed = s.list_keys().await.unwrap();
+    let listed = s.list_records::<KeyRecord>().await.unwrap();
     assert!(listed
         .iter()
         .any(|k| k.id == "0001" && k.revoked_at == Some(first)));
     assert!(listed
         .iter()
         .any(|k| k.id == "0003" && k.revoked_at.is_none()));
-    assert_eq!(s.revoke_key("missing", t1).await.unwrap(), None);
+    assert_eq!(
+        s.revoke_record::<KeyRecord>("missing", t1).await.unwrap(),
+        None
+    );
 }
 
 /// The audit storage contract: compare-and-set appends, ranges, checkpoints, trimming.
@@ -225,13 +245,16 @@ async fn embedded_store_keeps_keys_across_reopen() {
     };
     {
         let s = store::open(&cfg).await.unwrap();
-        s.insert_key(&record("0001", &"a".repeat(64)))
+        s.insert_record(&record("0001", &"a".repeat(64)))
             .await
             .unwrap();
     }
     let s = store::open(&cfg).await.unwrap();
     assert_eq!(
-        s.key_by_id("0001").await.unwrap().map(|k| k.owner),
+        s.record_by_id::<KeyRecord>("0001")
+            .await
+            .unwrap()
+            .map(|k| k.owner),
         Some("alice".into())
     );
 }
@@ -252,7 +275,7 @@ async fn redis_store_fails_closed_when_redis_is_down() {
     redis.stop();
     assert!(matches!(s.ping().await, Err(StoreError::Unavailable(_))));
     assert!(matches!(
-        s.key_by_hash(&"a".repeat(64)).await,
+        s.record_by_hash::<KeyRecord>(&"a".repeat(64)).await,
         Err(StoreError::Unavailable(_))
     ));
     redis.restart();

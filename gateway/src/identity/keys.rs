@@ -12,7 +12,7 @@ use moka::future::Cache;
 use super::{Caller, CallerKind};
 use crate::error::ApiError;
 use crate::secret::{random_token, sha256_hex};
-use crate::store::{KeyRecord, Store, StoreError};
+use crate::store::{KeyRecord, Records, Store, StoreError};
 
 pub const KEY_PREFIX: &str = "pk-";
 const CACHE_TTL: Duration = Duration::from_millis(500);
@@ -52,7 +52,7 @@ impl KeyResolver {
         let lookup = self
             .cache
             .try_get_with(sha.clone(), async move {
-                match store.key_by_hash(&sha).await {
+                match store.record_by_hash::<KeyRecord>(&sha).await {
                     Ok(Some(rec)) => Ok(Arc::new(rec)),
                     Ok(None) => Err(None),
                     Err(e) => Err(Some(e)),
@@ -89,7 +89,7 @@ impl KeyResolver {
         validate_new(&req)?;
         let key = random_token(KEY_PREFIX);
         let rec = record_for(&key, req);
-        self.store.insert_key(&rec).await.map_err(store_err)?;
+        self.store.insert_record(&rec).await.map_err(store_err)?;
         Ok((rec, key))
     }
 
@@ -97,21 +97,21 @@ impl KeyResolver {
     pub async fn ensure(&self, key: &str, req: NewKey) -> Result<KeyRecord, ApiError> {
         if let Some(rec) = self
             .store
-            .key_by_hash(&sha256_hex(key))
+            .record_by_hash::<KeyRecord>(&sha256_hex(key))
             .await
             .map_err(store_err)?
         {
             return Ok(rec);
         }
         let rec = record_for(key, req);
-        self.store.insert_key(&rec).await.map_err(store_err)?;
+        self.store.insert_record(&rec).await.map_err(store_err)?;
         Ok(rec)
     }
 
     pub async fn revoke(&self, id: &str) -> Result<KeyRecord, ApiError> {
         let rec = self
             .store
-            .revoke_key(id, Utc::now())
+            .revoke_record::<KeyRecord>(id, Utc::now())
             .await
             .map_err(store_err)?
             .ok_or_else(|| ApiError::NotFound(format!("no key with id '{id}'")))?;
@@ -121,14 +121,17 @@ impl KeyResolver {
 
     pub async fn get(&self, id: &str) -> Result<KeyRecord, ApiError> {
         self.store
-            .key_by_id(id)
+            .record_by_id::<KeyRecord>(id)
             .await
             .map_err(store_err)?
             .ok_or_else(|| ApiError::NotFound(format!("no key with id '{id}'")))
     }
 
     pub async fn list(&self) -> Result<Vec<KeyRecord>, ApiError> {
-        self.store.list_keys().await.map_err(store_err)
+        self.store
+            .list_records::<KeyRecord>()
+            .await
+            .map_err(store_err)
     }
 }
 

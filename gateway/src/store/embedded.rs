@@ -8,10 +8,29 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{Database, ReadableTable, TableDefinition};
 
-use super::{from_json, to_json, Health, KeyRecord, KeyStore, StoreError};
+use super::{format_time, parse_time, Health, SecretIndex, SecretKind, StoreError, Stored};
 
-const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
-const KEY_IDS: TableDefinition<&str, &str> = TableDefinition::new("key_ids");
+/// The three tables of a secret-indexed kind: records by hash, id -> hash, hash -> revoked_at.
+struct SecretTables {
+    records: TableDefinition<'static, &'static str, &'static [u8]>,
+    ids: TableDefinition<'static, &'static str, &'static str>,
+    revoked: TableDefinition<'static, &'static str, &'static str>,
+}
+
+fn tables(kind: SecretKind) -> SecretTables {
+    match kind {
+        SecretKind::Keys => SecretTables {
+            records: TableDefinition::new("keys"),
+            ids: TableDefinition::new("key_ids"),
+            revoked: TableDefinition::new("keys_revoked"),
+        },
+        SecretKind::Credentials => SecretTables {
+            records: TableDefinition::new("credentials"),
+            ids: TableDefinition::new("credential_ids"),
+            revoked: TableDefinition::new("credentials_revoked"),
+        },
+    }
+}
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 const CHECKPOINTS: TableDefinition<u64, &str> = TableDefinition::new("audit_checkpoints");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
@@ -35,8 +54,12 @@ impl EmbeddedStore {
             Database::create(path).map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(unavailable)?;
         {
-            tx.open_table(KEYS).map_err(unavailable)?;
-            tx.open_table(KEY_IDS).map_err(unavailable)?;
+            for kind in [SecretKind::Keys, SecretKind::Credentials] {
+                let t = tables(kind);
+                tx.open_table(t.records).map_err(unavailable)?;
+                tx.open_table(t.ids).map_err(unavailable)?;
+                tx.open_table(t.revoked).map_err(unavailable)?;
+            }
             tx.open_table(AUDIT).map_err(unavailable)?;
             tx.open_table(CHECKPOINTS).map_err(unavailable)?;
             tx.open_table(META).map_err(unavailable)?;
@@ -56,44 +79,58 @@ impl EmbeddedStore {
     }
 }
 
-fn get_by_hash(db: &Database, sha: &str) -> Result<Option<KeyRecord>, StoreError> {
+fn read_by_hash(db: &Database, kind: SecretKind, sha: &str) -> Result<Option<Stored>, StoreError> {
+    let t = tables(kind);
     let tx = db.begin_read().map_err(unavailable)?;
-    let t = tx.open_table(KEYS).map_err(unavailable)?;
-    match t.get(sha).map_err(unavailable)? {
-        Some(v) => Ok(Some(from_json(v.value())?)),
-        None => Ok(None),
-    }
+    let records = tx.open_table(t.records).map_err(unavailable)?;
+    let Some(json) = records
+        .get(sha)
+        .map_err(unavailable)?
+        .map(|v| v.value().to_vec())
+    else {
+        return Ok(None);
+    };
+    let revoked = tx.open_table(t.revoked).map_err(unavailable)?;
+    let revoked_at = revoked
+        .get(sha)
+        .map_err(unavailable)?
+        .map(|v| parse_time(v.value()))
+        .transpose()?;
+    Ok(Some(Stored { json, revoked_at }))
 }
 
-fn hash_of_id(db: &Database, id: &str) -> Result<Option<String>, StoreError> {
+fn hash_of_id(db: &Database, kind: SecretKind, id: &str) -> Result<Option<String>, StoreError> {
     let tx = db.begin_read().map_err(unavailable)?;
-    let t = tx.open_table(KEY_IDS).map_err(unavailable)?;
+    let t = tx.open_table(tables(kind).ids).map_err(unavailable)?;
     Ok(t.get(id)
         .map_err(unavailable)?
         .map(|v| v.value().to_string()))
 }
 
 #[async_trait]
-impl KeyStore for EmbeddedStore {
-    async fn insert_key(&self, rec: &KeyRecord) -> Result<(), StoreError> {
-        let rec = rec.clone();
+impl SecretIndex for EmbeddedStore {
+    async fn insert_secret(
+        &self,
+        kind: SecretKind,
+        id: &str,
+        sha256: &str,
+        json: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let (id, sha) = (id.to_string(), sha256.to_string());
         self.run(move |db| {
-            let json = to_json(&rec)?;
+            let t = tables(kind);
             let tx = db.begin_write().map_err(unavailable)?;
             {
-                let mut ids = tx.open_table(KEY_IDS).map_err(unavailable)?;
-                let mut keys = tx.open_table(KEYS).map_err(unavailable)?;
-                if ids.get(rec.id.as_str()).map_err(unavailable)?.is_some()
-                    || keys
-                        .get(rec.key_sha256.as_str())
-                        .map_err(unavailable)?
-                        .is_some()
+                let mut ids = tx.open_table(t.ids).map_err(unavailable)?;
+                let mut records = tx.open_table(t.records).map_err(unavailable)?;
+                if ids.get(id.as_str()).map_err(unavailable)?.is_some()
+                    || records.get(sha.as_str()).map_err(unavailable)?.is_some()
                 {
-                    return Err(StoreError::Conflict(format!("key {} exists", rec.id)));
+                    return Err(StoreError::Conflict(format!("{} {id} exists", kind.ns())));
                 }
-                ids.insert(rec.id.as_str(), rec.key_sha256.as_str())
-                    .map_err(unavailable)?;
-                keys.insert(rec.key_sha256.as_str(), json.as_slice())
+                ids.insert(id.as_str(), sha.as_str()).map_err(unavailable)?;
+                records
+                    .insert(sha.as_str(), json.as_slice())
                     .map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)
@@ -101,45 +138,60 @@ impl KeyStore for EmbeddedStore {
         .await
     }
 
-    async fn key_by_hash(&self, sha256: &str) -> Result<Option<KeyRecord>, StoreError> {
+    async fn secret_by_hash(
+        &self,
+        kind: SecretKind,
+        sha256: &str,
+    ) -> Result<Option<Stored>, StoreError> {
         let sha = sha256.to_string();
-        self.run(move |db| get_by_hash(db, &sha)).await
+        self.run(move |db| read_by_hash(db, kind, &sha)).await
     }
 
-    async fn key_by_id(&self, id: &str) -> Result<Option<KeyRecord>, StoreError> {
+    async fn secret_by_id(&self, kind: SecretKind, id: &str) -> Result<Option<Stored>, StoreError> {
         let id = id.to_string();
-        self.run(move |db| match hash_of_id(db, &id)? {
-            Some(sha) => get_by_hash(db, &sha),
+        self.run(move |db| match hash_of_id(db, kind, &id)? {
+            Some(sha) => read_by_hash(db, kind, &sha),
             None => Ok(None),
         })
         .await
     }
 
-    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
-        self.run(|db| {
+    async fn list_secrets(&self, kind: SecretKind) -> Result<Vec<Stored>, StoreError> {
+        self.run(move |db| {
+            let t = tables(kind);
             let tx = db.begin_read().map_err(unavailable)?;
-            let t = tx.open_table(KEYS).map_err(unavailable)?;
-            let mut out: Vec<KeyRecord> = Vec::new();
-            for entry in t.iter().map_err(unavailable)? {
-                let (_, v) = entry.map_err(unavailable)?;
-                out.push(from_json(v.value())?);
+            let records = tx.open_table(t.records).map_err(unavailable)?;
+            let revoked = tx.open_table(t.revoked).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in records.iter().map_err(unavailable)? {
+                let (sha, json) = entry.map_err(unavailable)?;
+                let revoked_at = revoked
+                    .get(sha.value())
+                    .map_err(unavailable)?
+                    .map(|v| parse_time(v.value()))
+                    .transpose()?;
+                out.push(Stored {
+                    json: json.value().to_vec(),
+                    revoked_at,
+                });
             }
-            out.sort_by(|a, b| a.id.cmp(&b.id));
             Ok(out)
         })
         .await
     }
 
-    async fn revoke_key(
+    async fn revoke_secret(
         &self,
+        kind: SecretKind,
         id: &str,
         at: DateTime<Utc>,
-    ) -> Result<Option<KeyRecord>, StoreError> {
+    ) -> Result<Option<Stored>, StoreError> {
         let id = id.to_string();
         self.run(move |db| {
+            let t = tables(kind);
             let tx = db.begin_write().map_err(unavailable)?;
-            let rec = {
-                let ids = tx.open_table(KEY_IDS).map_err(unavailable)?;
+            {
+                let ids = tx.open_table(t.ids).map_err(unavailable)?;
                 let Some(sha) = ids
                     .get(id.as_str())
                     .map_err(unavailable)?
@@ -147,22 +199,21 @@ impl KeyStore for EmbeddedStore {
                 else {
                     return Ok(None);
                 };
-                let mut keys = tx.open_table(KEYS).map_err(unavailable)?;
-                let current = keys
-                    .get(sha.as_str())
-                    .map_err(unavailable)?
-                    .map(|v| v.value().to_vec());
-                let Some(bytes) = current else {
-                    return Err(StoreError::Corrupt(format!("key id {id} has no record")));
-                };
-                let mut rec: KeyRecord = from_json(&bytes)?;
-                rec.revoked_at.get_or_insert(at);
-                keys.insert(sha.as_str(), to_json(&rec)?.as_slice())
-                    .map_err(unavailable)?;
-                rec
-            };
+                let mut revoked = tx.open_table(t.revoked).map_err(unavailable)?;
+                if revoked.get(sha.as_str()).map_err(unavailable)?.is_none() {
+                    revoked
+                        .insert(sha.as_str(), format_time(at).as_str())
+                        .map_err(unavailable)?;
+                }
+            }
             tx.commit().map_err(unavailable)?;
-            Ok(Some(rec))
+            match hash_of_id(db, kind, &id)? {
+                Some(sha) => read_by_hash(db, kind, &sha),
+                None => Err(StoreError::Corrupt(format!(
+                    "{} id {id} vanished",
+                    kind.ns()
+                ))),
+            }
         })
         .await
     }
@@ -173,7 +224,7 @@ impl Health for EmbeddedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.run(|db| {
             let tx = db.begin_read().map_err(unavailable)?;
-            tx.open_table(KEYS).map_err(unavailable)?;
+            tx.open_table(META).map_err(unavailable)?;
             Ok(())
         })
         .await

@@ -41,20 +41,149 @@ pub struct KeyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// Records indexed by id and by the SHA-256 of a bearer secret, revoked at most once:
+/// virtual keys and agent credentials. The revocation time is kept beside the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    Keys,
+    Credentials,
+}
+
+impl SecretKind {
+    pub fn ns(self) -> &'static str {
+        match self {
+            SecretKind::Keys => "key",
+            SecretKind::Credentials => "credential",
+        }
+    }
+}
+
+/// A stored record's JSON and when it was revoked.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub json: Vec<u8>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
-pub trait KeyStore: Send + Sync {
-    /// Inserts a new key; `Conflict` if the id or hash exists.
-    async fn insert_key(&self, rec: &KeyRecord) -> Result<(), StoreError>;
-    async fn key_by_hash(&self, sha256: &str) -> Result<Option<KeyRecord>, StoreError>;
-    async fn key_by_id(&self, id: &str) -> Result<Option<KeyRecord>, StoreError>;
-    /// All keys, oldest first.
-    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
-    /// Sets `revoked_at` (kept if already revoked); `None` if there is no such key.
-    async fn revoke_key(
+pub trait SecretIndex: Send + Sync {
+    /// Inserts a record; `Conflict` if the id or the hash exists (nothing is written then).
+    async fn insert_secret(
+        &self,
+        kind: SecretKind,
+        id: &str,
+        sha256: &str,
+        json: Vec<u8>,
+    ) -> Result<(), StoreError>;
+    async fn secret_by_hash(
+        &self,
+        kind: SecretKind,
+        sha256: &str,
+    ) -> Result<Option<Stored>, StoreError>;
+    async fn secret_by_id(&self, kind: SecretKind, id: &str) -> Result<Option<Stored>, StoreError>;
+    /// Every record of the kind, in no particular order.
+    async fn list_secrets(&self, kind: SecretKind) -> Result<Vec<Stored>, StoreError>;
+    /// Sets the revocation time unless already set; `None` if there is no such id.
+    async fn revoke_secret(
+        &self,
+        kind: SecretKind,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Stored>, StoreError>;
+}
+
+/// A typed record kept in a `SecretIndex`.
+pub trait Revocable: Serialize + for<'de> Deserialize<'de> + Send + Sync {
+    const KIND: SecretKind;
+    fn id(&self) -> &str;
+    fn sha256(&self) -> &str;
+    fn set_revoked(&mut self, at: DateTime<Utc>);
+}
+
+impl Revocable for KeyRecord {
+    const KIND: SecretKind = SecretKind::Keys;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn sha256(&self) -> &str {
+        &self.key_sha256
+    }
+    fn set_revoked(&mut self, at: DateTime<Utc>) {
+        self.revoked_at = Some(at);
+    }
+}
+
+fn decode<T: Revocable>(s: Stored) -> Result<T, StoreError> {
+    let mut rec: T = from_json(&s.json)?;
+    if let Some(at) = s.revoked_at {
+        rec.set_revoked(at);
+    }
+    Ok(rec)
+}
+
+/// Typed access to any `SecretIndex`.
+#[async_trait]
+pub trait Records {
+    async fn insert_record<T: Revocable>(&self, rec: &T) -> Result<(), StoreError>;
+    async fn record_by_hash<T: Revocable>(&self, sha256: &str) -> Result<Option<T>, StoreError>;
+    async fn record_by_id<T: Revocable>(&self, id: &str) -> Result<Option<T>, StoreError>;
+    /// All records of the type, by id (uuid v7: oldest first).
+    async fn list_records<T: Revocable>(&self) -> Result<Vec<T>, StoreError>;
+    async fn revoke_record<T: Revocable>(
         &self,
         id: &str,
         at: DateTime<Utc>,
-    ) -> Result<Option<KeyRecord>, StoreError>;
+    ) -> Result<Option<T>, StoreError>;
+}
+
+#[async_trait]
+impl<S: SecretIndex + ?Sized> Records for S {
+    async fn insert_record<T: Revocable>(&self, rec: &T) -> Result<(), StoreError> {
+        self.insert_secret(T::KIND, rec.id(), rec.sha256(), to_json(rec)?)
+            .await
+    }
+    async fn record_by_hash<T: Revocable>(&self, sha256: &str) -> Result<Option<T>, StoreError> {
+        self.secret_by_hash(T::KIND, sha256)
+            .await?
+            .map(decode)
+            .transpose()
+    }
+    async fn record_by_id<T: Revocable>(&self, id: &str) -> Result<Option<T>, StoreError> {
+        self.secret_by_id(T::KIND, id)
+            .await?
+            .map(decode)
+            .transpose()
+    }
+    async fn list_records<T: Revocable>(&self) -> Result<Vec<T>, StoreError> {
+        let mut out = self
+            .list_secrets(T::KIND)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<T>, _>>()?;
+        out.sort_by(|a, b| a.id().cmp(b.id()));
+        Ok(out)
+    }
+    async fn revoke_record<T: Revocable>(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<T>, StoreError> {
+        self.revoke_secret(T::KIND, id, at)
+            .await?
+            .map(decode)
+            .transpose()
+    }
+}
+
+fn parse_time(ts: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(ts)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("revoked_at '{ts}': {e}")))
+}
+
+fn format_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// The chain head: the last record's `seq` and `hash`; `(0, GENESIS)` for an empty log.
@@ -95,8 +224,8 @@ pub trait Health: Send + Sync {
 }
 
 /// Everything the gateway needs from a store.
-pub trait Store: KeyStore + AuditStore + Health {}
-impl<T: KeyStore + AuditStore + Health> Store for T {}
+pub trait Store: SecretIndex + AuditStore + Health {}
+impl<T: SecretIndex + AuditStore + Health> Store for T {}
 
 pub async fn open(cfg: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match cfg {

@@ -8,7 +8,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
 use super::redis_keys as k;
-use super::{from_json, to_json, Health, KeyRecord, KeyStore, StoreError};
+use super::{format_time, parse_time, Health, SecretIndex, SecretKind, StoreError, Stored};
 
 #[derive(Clone)]
 pub struct RedisStore {
@@ -57,26 +57,27 @@ impl RedisStore {
     }
 }
 
-/// A stored record with the revocation time kept beside it.
-fn with_revocation(raw: &[u8], revoked: Option<String>) -> Result<KeyRecord, StoreError> {
-    let mut rec: KeyRecord = from_json(raw)?;
-    if let Some(ts) = revoked {
-        let at = DateTime::parse_from_rfc3339(&ts)
-            .map_err(|e| StoreError::Corrupt(format!("revoked_at: {e}")))?;
-        rec.revoked_at = Some(at.with_timezone(&Utc));
-    }
-    Ok(rec)
+fn stored(json: Vec<u8>, revoked: Option<String>) -> Result<Stored, StoreError> {
+    Ok(Stored {
+        json,
+        revoked_at: revoked.as_deref().map(parse_time).transpose()?,
+    })
 }
 
 #[async_trait]
-impl KeyStore for RedisStore {
-    async fn insert_key(&self, rec: &KeyRecord) -> Result<(), StoreError> {
-        let json = to_json(rec)?;
+impl SecretIndex for RedisStore {
+    async fn insert_secret(
+        &self,
+        kind: SecretKind,
+        id: &str,
+        sha256: &str,
+        json: Vec<u8>,
+    ) -> Result<(), StoreError> {
         let inserted: i64 = redis::Script::new(INSERT)
-            .key(k::KEY_IDS)
-            .key(k::key_by_hash(&rec.key_sha256))
-            .arg(&rec.id)
-            .arg(&rec.key_sha256)
+            .key(k::ids(kind.ns()))
+            .key(k::record(kind.ns(), sha256))
+            .arg(id)
+            .arg(sha256)
             .arg(json)
             .invoke_async(&mut self.conn.clone())
             .await
@@ -84,75 +85,78 @@ impl KeyStore for RedisStore {
         if inserted == 1 {
             Ok(())
         } else {
-            Err(StoreError::Conflict(format!("key {} exists", rec.id)))
+            Err(StoreError::Conflict(format!("{} {id} exists", kind.ns())))
         }
     }
 
-    async fn key_by_hash(&self, sha256: &str) -> Result<Option<KeyRecord>, StoreError> {
+    async fn secret_by_hash(
+        &self,
+        kind: SecretKind,
+        sha256: &str,
+    ) -> Result<Option<Stored>, StoreError> {
         let (raw, revoked): (Option<Vec<u8>>, Option<String>) = redis::pipe()
-            .get(k::key_by_hash(sha256))
-            .hget(k::KEYS_REVOKED, sha256)
+            .get(k::record(kind.ns(), sha256))
+            .hget(k::revoked(kind.ns()), sha256)
             .query_async(&mut self.conn.clone())
             .await
             .map_err(unavailable)?;
-        raw.map(|b| with_revocation(&b, revoked)).transpose()
+        raw.map(|json| stored(json, revoked)).transpose()
     }
 
-    async fn key_by_id(&self, id: &str) -> Result<Option<KeyRecord>, StoreError> {
+    async fn secret_by_id(&self, kind: SecretKind, id: &str) -> Result<Option<Stored>, StoreError> {
         let sha: Option<String> = self
             .conn
             .clone()
-            .hget(k::KEY_IDS, id)
+            .hget(k::ids(kind.ns()), id)
             .await
             .map_err(unavailable)?;
         match sha {
-            Some(sha) => self.key_by_hash(&sha).await,
+            Some(sha) => self.secret_by_hash(kind, &sha).await,
             None => Ok(None),
         }
     }
 
-    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+    async fn list_secrets(&self, kind: SecretKind) -> Result<Vec<Stored>, StoreError> {
         let mut conn = self.conn.clone();
-        let shas: Vec<String> = conn.hvals(k::KEY_IDS).await.map_err(unavailable)?;
+        let shas: Vec<String> = conn.hvals(k::ids(kind.ns())).await.map_err(unavailable)?;
         if shas.is_empty() {
             return Ok(vec![]);
         }
-        let names: Vec<String> = shas.iter().map(|s| k::key_by_hash(s)).collect();
+        let names: Vec<String> = shas.iter().map(|s| k::record(kind.ns(), s)).collect();
         let (raws, revoked): (Vec<Option<Vec<u8>>>, Vec<Option<String>>) = redis::pipe()
             .mget(names)
-            .hget(k::KEYS_REVOKED, &shas)
+            .hget(k::revoked(kind.ns()), &shas)
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        let mut out = Vec::with_capacity(raws.len());
-        for (raw, rev) in raws.into_iter().zip(revoked) {
-            if let Some(b) = raw {
-                out.push(with_revocation(&b, rev)?);
-            }
-        }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        raws.into_iter()
+            .zip(revoked)
+            .filter_map(|(raw, rev)| raw.map(|json| stored(json, rev)))
+            .collect()
     }
 
-    async fn revoke_key(
+    async fn revoke_secret(
         &self,
+        kind: SecretKind,
         id: &str,
         at: DateTime<Utc>,
-    ) -> Result<Option<KeyRecord>, StoreError> {
-        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    ) -> Result<Option<Stored>, StoreError> {
         let found: Option<(Option<Vec<u8>>, Option<String>)> = redis::Script::new(REVOKE)
-            .key(k::KEY_IDS)
-            .key(k::KEYS_REVOKED)
+            .key(k::ids(kind.ns()))
+            .key(k::revoked(kind.ns()))
             .arg(id)
-            .arg(at)
-            .arg(k::key_by_hash(""))
+            .arg(format_time(at))
+            .arg(k::record(kind.ns(), ""))
             .invoke_async(&mut self.conn.clone())
             .await
             .map_err(unavailable)?;
         match found {
             None => Ok(None),
-            Some((Some(raw), revoked)) => with_revocation(&raw, revoked).map(Some),
-            Some((None, _)) => Err(StoreError::Corrupt(format!("key id {id} has no record"))),
+            Some((Some(json), revoked)) => stored(json, revoked).map(Some),
+            Some((None, _)) => Err(StoreError::Corrupt(format!(
+                "{} id {id} has no record",
+                kind.ns()
+            ))),
         }
     }
 }

@@ -2,16 +2,20 @@
 
 pub const PREFIX: &str = "parapet:";
 
-/// JSON `KeyRecord` by key hash.
-pub fn key_by_hash(sha256: &str) -> String {
-    format!("{PREFIX}key:{sha256}")
+/// A secret-indexed record's JSON by its hash (`ns`: `key`, `credential`).
+pub fn record(ns: &str, sha256: &str) -> String {
+    format!("{PREFIX}{ns}:{sha256}")
 }
 
-/// Hash of id -> key hash, for every key.
-pub const KEY_IDS: &str = "parapet:keys";
+/// Hash of id -> secret hash, for every record of `ns`.
+pub fn ids(ns: &str) -> String {
+    format!("{PREFIX}{ns}s")
+}
 
-/// Hash of key hash -> revocation time (RFC 3339); set once.
-pub const KEYS_REVOKED: &str = "parapet:keys:revoked";
+/// Hash of secret hash -> revocation time (RFC 3339); set once.
+pub fn revoked(ns: &str) -> String {
+    format!("{PREFIX}{ns}s:revoked")
+}
 
 /// Written by `ping` to check that writes work.
 pub const HEALTH: &str = "parapet:health";
