@@ -14,6 +14,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use parapet_classifiers::SecretDetector;
 use serde_json::{Map, Value};
 
+use crate::aida::tools::ToolRules;
+use crate::aida::Aida;
 use crate::audit::call::CallDraft;
 use crate::audit::Audit;
 use crate::config::Config;
@@ -33,6 +35,9 @@ pub struct AppState {
     pub router: ModelRouter,
     pub metrics: Option<PrometheusHandle>,
     pub audit: Arc<Audit>,
+    /// Agent credentials; `None` when AIDA is not enabled.
+    pub aida: Option<Arc<Aida>>,
+    pub tools: ToolRules,
     pub started_unix: i64,
     secrets: SecretDetector,
 }
@@ -49,7 +54,9 @@ impl AppState {
         router: ModelRouter,
         metrics: Option<PrometheusHandle>,
         audit: Arc<Audit>,
+        aida: Option<Arc<Aida>>,
     ) -> Result<Self, String> {
+        let tools = ToolRules::new(&cfg.aida);
         let secrets = SecretDetector::new().map_err(|e| format!("classifier: {e}"))?;
         Ok(AppState {
             cfg,
@@ -58,6 +65,8 @@ impl AppState {
             router,
             metrics,
             audit,
+            aida,
+            tools,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
         })
@@ -109,6 +118,15 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
             "/api/keys/{id}",
             get(routes::keys::get).delete(routes::keys::revoke),
         )
+        .route(
+            "/api/aida/credentials",
+            post(routes::aida::issue).get(routes::aida::list),
+        )
+        .route(
+            "/api/aida/credentials/{id}",
+            get(routes::aida::get).delete(routes::aida::revoke),
+        )
+        .route("/api/aida/verify", post(routes::aida::verify))
         .route("/api/audit/events", get(routes::audit::events))
         .route("/api/audit/verify", get(routes::audit::verify))
         .route("/api/audit/export", get(routes::audit::export))

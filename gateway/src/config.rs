@@ -38,6 +38,35 @@ struct RawConfig {
     audit: RawAudit,
     #[serde(default)]
     webhooks: Vec<RawWebhook>,
+    #[serde(default)]
+    aida: RawAida,
+    #[serde(default)]
+    tools: Vec<RawTool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAida {
+    enabled: Option<bool>,
+    unmapped_tools: Option<UnmappedTools>,
+}
+
+/// What an agent may do with a tool that has no `[[tools]]` entry.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum UnmappedTools {
+    #[default]
+    Deny,
+    Allow,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTool {
+    name: Spanned<String>,
+    scope: Spanned<String>,
+    amount: Option<Spanned<String>>,
+    account: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -213,6 +242,25 @@ pub struct Config {
     pub jwt: Option<JwtConfig>,
     pub audit: AuditConfig,
     pub webhooks: Vec<WebhookConfig>,
+    pub aida: AidaConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct AidaConfig {
+    /// On when `[aida] enabled = true`, or when AIDA_SIGNING_SECRET is set.
+    pub enabled: bool,
+    pub secret: Option<Secret>,
+    pub unmapped_tools: UnmappedTools,
+    pub tools: Vec<ToolConfig>,
+}
+
+/// What a tool call needs from an agent credential.
+#[derive(Debug, Clone)]
+pub struct ToolConfig {
+    pub name: String,
+    pub scope: crate::aida::credential::Scope,
+    pub amount: Option<crate::aida::jsonpath::JsonPath>,
+    pub account: Option<crate::aida::jsonpath::JsonPath>,
 }
 
 #[derive(Debug, Clone)]
@@ -406,6 +454,12 @@ fn unreachable_default() -> Config {
             witness_url: None,
         },
         webhooks: vec![],
+        aida: AidaConfig {
+            enabled: false,
+            secret: None,
+            unmapped_tools: UnmappedTools::Deny,
+            tools: vec![],
+        },
     }
 }
 
@@ -692,6 +746,7 @@ impl Validator<'_> {
                 events: w.events,
             });
         }
+        let aida = self.aida(raw.aida, raw.tools)?;
         Ok(Config {
             no_config: false,
             server,
@@ -702,6 +757,65 @@ impl Validator<'_> {
             jwt,
             audit,
             webhooks,
+            aida,
+        })
+    }
+
+    fn aida(&self, a: RawAida, tools: Vec<RawTool>) -> Result<AidaConfig, ConfigError> {
+        let secret = (self.env)("AIDA_SIGNING_SECRET").filter(|s| !s.is_empty());
+        let enabled = a.enabled.unwrap_or(secret.is_some());
+        if enabled && secret.is_none() {
+            return self.err(
+                None,
+                "aida.enabled",
+                "agent credentials need AIDA_SIGNING_SECRET in the environment",
+            );
+        }
+        if secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return self.err(
+                None,
+                "aida",
+                "AIDA_SIGNING_SECRET must be at least 32 bytes",
+            );
+        }
+        let mut out: Vec<ToolConfig> = Vec::new();
+        for (i, t) in tools.into_iter().enumerate() {
+            let key = |k: &str| format!("tools[{i}].{k}");
+            let name = t.name.get_ref().clone();
+            if name.is_empty() || out.iter().any(|o| o.name == name) {
+                return self.err(
+                    Some(t.name.span()),
+                    key("name"),
+                    format!("'{name}' is empty or used twice"),
+                );
+            }
+            let scope = match t.scope.get_ref().parse() {
+                Ok(s) => s,
+                Err(e) => return self.err(Some(t.scope.span()), key("scope"), format!("{e}")),
+            };
+            let path =
+                |p: &Option<Spanned<String>>,
+                 k: &str|
+                 -> Result<Option<crate::aida::jsonpath::JsonPath>, ConfigError> {
+                    match p {
+                        None => Ok(None),
+                        Some(p) => crate::aida::jsonpath::parse(p.get_ref())
+                            .map(Some)
+                            .or_else(|e| self.err(Some(p.span()), key(k), format!("{e}"))),
+                    }
+                };
+            out.push(ToolConfig {
+                name,
+                scope,
+                amount: path(&t.amount, "amount")?,
+                account: path(&t.account, "account")?,
+            });
+        }
+        Ok(AidaConfig {
+            enabled,
+            secret: secret.map(Secret::new),
+            unmapped_tools: a.unmapped_tools.unwrap_or_default(),
+            tools: out,
         })
     }
 

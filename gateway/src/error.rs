@@ -40,6 +40,19 @@ pub enum ApiError {
     TokenExpired,
     #[error("invalid admin token")]
     InvalidAdminToken,
+    #[error("unknown agent credential")]
+    InvalidCredential,
+    /// The enforcer refused; `code` is its reason code (`credential_revoked`, ...).
+    #[error("agent credential refused: {message}")]
+    CredentialDenied { code: &'static str, message: String },
+    #[error("tool call '{tool}' refused: {message}")]
+    ToolCallDenied {
+        tool: String,
+        reason: &'static str,
+        message: String,
+    },
+    #[error("agent credentials are not enabled: set AIDA_SIGNING_SECRET")]
+    AidaDisabled,
     #[error("upstream unavailable: {0}")]
     UpstreamUnavailable(String),
     #[error("upstream error: {0}")]
@@ -124,6 +137,17 @@ impl ApiError {
             InvalidToken(_) => (StatusCode::UNAUTHORIZED, AUTH, "invalid_token", None),
             TokenExpired => (StatusCode::UNAUTHORIZED, AUTH, "token_expired", None),
             InvalidAdminToken => (StatusCode::UNAUTHORIZED, AUTH, "invalid_admin_token", None),
+            InvalidCredential => (StatusCode::UNAUTHORIZED, AUTH, "invalid_credential", None),
+            CredentialDenied { code, .. } => {
+                (StatusCode::FORBIDDEN, "permission_error", code, None)
+            }
+            ToolCallDenied { .. } => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "tool_call_denied",
+                None,
+            ),
+            AidaDisabled => (StatusCode::NOT_FOUND, BAD, "aida_disabled", None),
             UpstreamUnavailable(_) => (StatusCode::BAD_GATEWAY, API, "upstream_unavailable", None),
             UpstreamError(_) => (StatusCode::BAD_GATEWAY, API, "upstream_error", None),
             UpstreamTimeout(_) => (StatusCode::GATEWAY_TIMEOUT, API, "upstream_timeout", None),

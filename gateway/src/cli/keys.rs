@@ -22,7 +22,7 @@ pub struct AdminArgs {
     admin_token: Option<String>,
     /// Print the API's JSON instead of text.
     #[arg(long, global = true)]
-    json: bool,
+    pub json: bool,
 }
 
 #[derive(Subcommand)]
@@ -50,7 +50,7 @@ pub enum KeysCommand {
     Revoke { id: String },
 }
 
-fn parse_expiry(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+pub fn parse_expiry(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -92,7 +92,7 @@ pub async fn request(
         .bearer_auth(token))
 }
 
-async fn call(
+pub async fn call(
     args: &AdminArgs,
     method: reqwest::Method,
     path: &str,

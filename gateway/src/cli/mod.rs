@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod credentials;
 pub mod keys;
 pub mod serve;
 
@@ -36,6 +37,13 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// Manage agent credentials (AIDA) through the admin API of a running gateway.
+    Credentials {
+        #[command(subcommand)]
+        command: credentials::CredentialsCommand,
+        #[command(flatten)]
+        admin: keys::AdminArgs,
+    },
     /// Manage virtual keys through the admin API of a running gateway.
     Keys {
         #[command(subcommand)]
@@ -61,5 +69,8 @@ pub fn main() -> ExitCode {
         Command::Serve { config } => runtime.block_on(serve::run(config)),
         Command::Keys { command, admin } => runtime.block_on(keys::run(command, admin)),
         Command::Audit { command } => runtime.block_on(audit::run(command)),
+        Command::Credentials { command, admin } => {
+            runtime.block_on(credentials::run(command, admin))
+        }
     }
 }

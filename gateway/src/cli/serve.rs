@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::aida::Aida;
 use crate::app::{admin_router, proxy_router, AppState};
 use crate::audit::checkpoint::CheckpointSigner;
 use crate::audit::Audit;
@@ -81,7 +82,16 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(format!("cannot open the store: {e}")),
     };
-    let identity = Identity::new(store.clone(), jwt, Secret::new(admin_token.clone()));
+    let aida = match aida_secret(&cfg) {
+        Ok(secret) => secret.map(|s| Arc::new(Aida::new(store.clone(), s))),
+        Err(e) => return fail(e),
+    };
+    let identity = Identity::new(
+        store.clone(),
+        jwt,
+        Secret::new(admin_token.clone()),
+        aida.clone(),
+    );
     if let Some(v) = identity_jwt_warmup(&cfg) {
         if let Err(e) = v.warm_up().await {
             tracing::warn!(error = %e, "JWKS not reachable at start; will retry on the first token");
@@ -135,7 +145,7 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         Some(signer),
         Webhooks::new(cfg.webhooks.clone()),
     );
-    let state = match AppState::new(cfg.clone(), store, identity, router, metrics, audit) {
+    let state = match AppState::new(cfg.clone(), store, identity, router, metrics, audit, aida) {
         Ok(s) => Arc::new(s),
         Err(e) => return fail(e),
     };
@@ -209,6 +219,33 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// The AIDA signing secret: from the config's environment; in the no-config start from
+/// AIDA_SIGNING_SECRET or else generated once in the data dir. `None`: AIDA is off.
+fn aida_secret(cfg: &Config) -> Result<Option<Secret>, String> {
+    if let Some(s) = &cfg.aida.secret {
+        return Ok(Some(s.clone()));
+    }
+    if !cfg.no_config {
+        return Ok(None);
+    }
+    if let Ok(s) = std::env::var("AIDA_SIGNING_SECRET") {
+        if s.len() < 32 {
+            return Err("AIDA_SIGNING_SECRET must be at least 32 bytes".into());
+        }
+        return Ok(Some(Secret::new(s)));
+    }
+    load_or_create(&cfg.server.data_dir, "aida-signing-secret", || {
+        random_token("")
+    })
+    .map(|(s, _)| Some(Secret::new(s)))
+    .map_err(|e| {
+        format!(
+            "cannot keep the AIDA secret in {}: {e}",
+            cfg.server.data_dir.display()
+        )
+    })
 }
 
 /// The checkpoint signing key: `PARAPET_AUDIT_SIGNING_KEY` (a `PRIVATE+KEY+...` note key or a

@@ -155,6 +155,7 @@ impl JwtVerifier {
             key_id: None,
             team: None,
             models: vec![],
+            credential: None,
         })
     }
 }

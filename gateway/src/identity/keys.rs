@@ -81,6 +81,7 @@ impl KeyResolver {
             key_id: Some(rec.id.clone()),
             team: rec.team.clone(),
             models: rec.models.clone(),
+            credential: None,
         })
     }
 

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use serde::Serialize;
 
+use crate::aida::credential::Credential;
+use crate::aida::Aida;
 use crate::error::ApiError;
 use crate::secret::Secret;
 use crate::store::Store;
@@ -32,6 +34,9 @@ pub struct Caller {
     pub team: Option<String>,
     /// Model alias patterns this caller may use; empty means all.
     pub models: Vec<String>,
+    /// The agent credential presented with the call, if any.
+    #[serde(skip)]
+    pub credential: Option<Arc<Credential>>,
 }
 
 impl Caller {
@@ -45,6 +50,7 @@ impl Caller {
             key_id: None,
             team: None,
             models: vec![],
+            credential: None,
         }
     }
 
@@ -63,31 +69,76 @@ pub struct Identity {
     keys: keys::KeyResolver,
     jwt: Option<jwt::JwtVerifier>,
     admin_token: Secret,
+    aida: Option<Arc<Aida>>,
 }
 
+/// The header that carries an agent credential beside a key or a JWT.
+pub const CREDENTIAL_HEADER: &str = "x-agent-credential";
+
 impl Identity {
-    pub fn new(store: Arc<dyn Store>, jwt: Option<jwt::JwtVerifier>, admin_token: Secret) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        jwt: Option<jwt::JwtVerifier>,
+        admin_token: Secret,
+        aida: Option<Arc<Aida>>,
+    ) -> Self {
         Identity {
             keys: keys::KeyResolver::new(store),
             jwt,
             admin_token,
+            aida,
         }
+    }
+
+    /// The credential named by `bearer`; the caller becomes the agent acting for its principal.
+    async fn as_agent(&self, base: Option<Caller>, bearer: &str) -> Result<Caller, ApiError> {
+        let aida = self.aida.as_ref().ok_or(ApiError::InvalidCredential)?;
+        let cred = aida.resolve(bearer).await?;
+        let mut caller = base.unwrap_or(Caller {
+            kind: CallerKind::Agent,
+            id: String::new(),
+            principal_id: None,
+            groups: vec![],
+            roles: vec![],
+            key_id: None,
+            team: None,
+            models: vec![],
+            credential: None,
+        });
+        caller.kind = CallerKind::Agent;
+        caller.id = cred.agent_id.clone();
+        caller.principal_id = Some(cred.principal_id.clone());
+        caller.credential = Some(cred);
+        Ok(caller)
     }
 
     pub fn keys(&self) -> &keys::KeyResolver {
         &self.keys
     }
 
-    /// A proxy caller: `Authorization: Bearer pk-...` (virtual key) or `Bearer <JWT>`.
+    /// A proxy caller: `Authorization: Bearer pk-...` (virtual key), `Bearer <JWT>`, or
+    /// `Bearer ac-...` (an agent credential alone); `X-Agent-Credential: ac-...` beside a key
+    /// or JWT makes the caller that agent.
     pub async fn resolve(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let token = bearer(headers).ok_or(ApiError::MissingCredentials)?;
-        if token.starts_with(keys::KEY_PREFIX) {
-            return self.keys.resolve(token).await;
+        if token.starts_with(crate::aida::CRED_PREFIX) {
+            return self.as_agent(None, token).await;
         }
-        match &self.jwt {
-            Some(v) if token.matches('.').count() == 2 => v.verify(token).await,
-            Some(_) => Err(ApiError::InvalidToken("not a JWT".into())),
-            None => Err(ApiError::InvalidApiKey),
+        let base = if token.starts_with(keys::KEY_PREFIX) {
+            self.keys.resolve(token).await?
+        } else {
+            match &self.jwt {
+                Some(v) if token.matches('.').count() == 2 => v.verify(token).await?,
+                Some(_) => return Err(ApiError::InvalidToken("not a JWT".into())),
+                None => return Err(ApiError::InvalidApiKey),
+            }
+        };
+        match headers.get(CREDENTIAL_HEADER) {
+            None => Ok(base),
+            Some(v) => {
+                let cred = v.to_str().map_err(|_| ApiError::InvalidCredential)?.trim();
+                self.as_agent(Some(base), cred).await
+            }
         }
     }
 

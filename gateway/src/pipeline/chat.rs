@@ -7,6 +7,8 @@ use serde_json::{json, Map, Value};
 
 use super::body::{check_chat, check_embeddings};
 use super::relay::Relay;
+use crate::aida::credential::Credential;
+use crate::aida::enforce::Action;
 use crate::app::AppState;
 use crate::audit::call::{sha256_hex, CallDraft};
 use crate::audit::record::ResponseInfo;
@@ -26,6 +28,31 @@ fn authorize_model(app: &AppState, caller: &Caller, model: &str) -> Result<(), A
     Ok(())
 }
 
+/// An agent's credential must pass the enforcer (revocation, expiry, fingerprint) on every
+/// call; the audit record carries the credential and whether it was verified.
+fn check_credential<'c>(
+    app: &AppState,
+    caller: &'c Caller,
+    draft: &mut CallDraft,
+) -> Result<Option<&'c Credential>, ApiError> {
+    let Some(cred) = caller.credential.as_deref() else {
+        return Ok(None);
+    };
+    draft.record.aida_credential_id = Some(cred.id.clone());
+    let aida = app.aida.as_ref().ok_or(ApiError::InvalidCredential)?;
+    let verdict = aida.check(
+        cred,
+        &Action {
+            scope: None,
+            amount_usd: None,
+            account_id: None,
+        },
+    );
+    draft.record.aida_scope_verified = Some(verdict.is_ok());
+    verdict?;
+    Ok(Some(cred))
+}
+
 pub async fn chat_completions(
     app: &AppState,
     caller: &Caller,
@@ -36,6 +63,19 @@ pub async fn chat_completions(
     draft.request().model_requested = Some(view.model.clone());
     draft.request().stream = view.stream;
     authorize_model(app, caller, &view.model)?;
+    let cred = check_credential(app, caller, draft)?;
+    if let (Some(cred), Some(aida)) = (cred, &app.aida) {
+        let removed = app.tools.filter_offered(aida, cred, &mut body);
+        if !removed.is_empty() {
+            tracing::info!(agent = %cred.agent_id, ?removed, "tools not covered by the credential were not offered");
+        }
+        if view.stream && body.contains_key("tools") {
+            return Err(ApiError::InvalidValue {
+                field: "stream".into(),
+                reason: "tool calls under an agent credential are checked on complete answers; use stream=false with tools".into(),
+            });
+        }
+    }
     app.label_prompt(&body);
     if view.stream {
         // Ask for usage in the stream whatever the client asked; the relay strips it again.
@@ -65,6 +105,7 @@ pub async fn embeddings(
     let model = check_embeddings(&body)?;
     draft.request().model_requested = Some(model.clone());
     authorize_model(app, caller, &model)?;
+    check_credential(app, caller, draft)?;
     let spec = CallSpec {
         endpoint: Endpoint::Embeddings,
         stream: false,

@@ -1,5 +1,6 @@
 //! Thin axum handlers: take the request apart, call one service function, map the result.
 
+pub mod aida;
 pub mod audit;
 pub mod health;
 pub mod keys;

@@ -10,8 +10,11 @@ use axum::Extension;
 use super::json_body;
 use crate::app::AppState;
 use crate::audit::call::{sha256_hex, CallDraft};
+use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::pipeline::chat;
+use crate::providers::router::Routed;
+use crate::providers::Reply;
 
 pub async fn chat_completions(
     State(app): State<Arc<AppState>>,
@@ -26,7 +29,7 @@ pub async fn chat_completions(
         chat::chat_completions(&app, &caller, body, &mut draft).await
     }
     .await;
-    finish(routed, ROUTE, draft).await
+    finish(&app, &caller, routed, ROUTE, draft).await
 }
 
 pub async fn embeddings(
@@ -42,14 +45,26 @@ pub async fn embeddings(
         chat::embeddings(&app, &caller, body, &mut draft).await
     }
     .await;
-    finish(routed, ROUTE, draft).await
+    finish(&app, &caller, routed, ROUTE, draft).await
 }
 
+/// Commits the record and answers; for an agent, the tool calls of a complete answer are
+/// checked against its credential first, and a refused one ends the call with 403.
 async fn finish(
-    routed: Result<crate::providers::router::Routed, crate::error::ApiError>,
+    app: &AppState,
+    caller: &Caller,
+    routed: Result<Routed, ApiError>,
     route: &'static str,
     draft: CallDraft,
 ) -> Response {
+    let routed = routed.and_then(|r| {
+        if let (Some(cred), Some(aida), Reply::Json { body, .. }) =
+            (caller.credential.as_deref(), &app.aida, &r.reply)
+        {
+            app.tools.check_answer(aida, cred, body)?;
+        }
+        Ok(r)
+    });
     match routed {
         Ok(r) => match chat::respond(r, route, draft).await {
             Ok(resp) => resp,
