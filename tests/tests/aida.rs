@@ -281,3 +281,76 @@ async fn aida_enabled_without_a_secret_refuses_to_start() {
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("AIDA_SIGNING_SECRET"));
 }
+
+/// Streams a chat call as the agent; returns every `data:` payload the client received.
+async fn transfer_streaming(s: &Setup, cred: &str, args: Value) -> Vec<String> {
+    let body = json!({
+        "model": "gpt-test",
+        "stream": true,
+        "messages": [{"role": "user", "content": "pay the invoice"}],
+        "tools": [{"type": "function", "function": {"name": "wire_transfer", "parameters": {"type": "object"}}}],
+        "mock": {"tool_calls": [{"name": "wire_transfer", "arguments": args}]},
+    });
+    let resp =
+        s.gw.client()
+            .post(format!("{}/v1/chat/completions", s.gw.proxy_url()))
+            .bearer_auth(&s.key)
+            .header("x-agent-credential", cred)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(String::from)
+        .collect()
+}
+
+#[tokio::test]
+async fn streamed_tool_calls_are_held_until_complete_then_released_or_refused() {
+    let s = setup().await;
+    let (cred, _) = issue(&s.gw, &["initiate_payments"], Some(10_000.0), &[]).await;
+
+    let ok = transfer_streaming(
+        &s,
+        &cred,
+        json!({"amount_usd": 9_999.0, "from_account": "ACC-1", "memo": "invoice 42"}),
+    )
+    .await;
+    assert_eq!(ok.last().map(String::as_str), Some("[DONE]"), "{ok:?}");
+    let args: String = ok
+        .iter()
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    let parsed: Value = serde_json::from_str(&args).unwrap();
+    assert_eq!(
+        parsed["amount_usd"], 9_999.0,
+        "the whole call arrived: {args}"
+    );
+    let pieces = ok.iter().filter(|d| d.contains("\"arguments\"")).count();
+    assert!(
+        pieces > 2,
+        "arguments came in several chunks ({pieces}), held and released in order"
+    );
+
+    let refused = transfer_streaming(
+        &s,
+        &cred,
+        json!({"amount_usd": 10_001.0, "from_account": "ACC-1"}),
+    )
+    .await;
+    assert!(
+        !refused.iter().any(|d| d.contains("\"tool_calls\"")),
+        "no part of the refused call reached the client: {refused:?}"
+    );
+    assert!(!refused.iter().any(|d| d == "[DONE]"));
+    let last: Value = serde_json::from_str(refused.last().unwrap()).unwrap();
+    assert_eq!(last["error"]["code"], "tool_call_denied", "{last}");
+}

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::body::{check_chat, check_embeddings};
 use super::relay::Relay;
+use super::tool_hold::ToolHold;
 use crate::aida::credential::Credential;
 use crate::aida::enforce::Action;
 use crate::app::AppState;
@@ -69,12 +70,6 @@ pub async fn chat_completions(
         if !removed.is_empty() {
             tracing::info!(agent = %cred.agent_id, ?removed, "tools not covered by the credential were not offered");
         }
-        if view.stream && body.contains_key("tools") {
-            return Err(ApiError::InvalidValue {
-                field: "stream".into(),
-                reason: "tool calls under an agent credential are checked on complete answers; use stream=false with tools".into(),
-            });
-        }
     }
     app.label_prompt(&body);
     if view.stream {
@@ -134,6 +129,7 @@ pub async fn respond(
     routed: Routed,
     route: &'static str,
     mut draft: CallDraft,
+    hold: Option<ToolHold>,
 ) -> Result<Response, ApiError> {
     let Routed {
         reply,
@@ -168,6 +164,7 @@ pub async fn respond(
                 route,
                 provider.clone(),
                 Some(draft),
+                hold,
             )));
             let h = r.headers_mut();
             h.insert(

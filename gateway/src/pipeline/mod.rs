@@ -4,3 +4,4 @@
 pub mod body;
 pub mod chat;
 pub mod relay;
+pub mod tool_hold;

@@ -11,6 +11,7 @@ use futures_util::{Future, Stream};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
+use super::tool_hold::{Hold, ToolHold};
 use crate::audit::call::CallDraft;
 use crate::audit::record::ResponseInfo;
 use crate::error::ApiError;
@@ -23,6 +24,8 @@ const DONE: &[u8] = b"data: [DONE]\n\n";
 pub enum Ending {
     Completed,
     UpstreamFailed(String),
+    /// A streamed tool call was refused.
+    Refused(String),
     ClientDisconnected,
 }
 
@@ -41,6 +44,10 @@ pub struct Relay {
     finish_reason: Option<String>,
     /// A commit under way and the event to send once it succeeds.
     committing: Option<(Commit, Bytes)>,
+    /// For an agent: tool calls held until complete and checked.
+    hold: Option<ToolHold>,
+    /// Held events were just released at the upstream's end; `[DONE]` comes next.
+    done_after_release: bool,
 }
 
 impl Relay {
@@ -49,6 +56,7 @@ impl Relay {
         route: &'static str,
         provider: String,
         draft: Option<CallDraft>,
+        hold: Option<ToolHold>,
     ) -> Self {
         Relay {
             upstream,
@@ -61,6 +69,8 @@ impl Relay {
             hasher: Sha256::new(),
             finish_reason: None,
             committing: None,
+            hold,
+            done_after_release: false,
         }
     }
 
@@ -68,6 +78,7 @@ impl Relay {
         let outcome = match &ending {
             Ending::Completed => "completed",
             Ending::UpstreamFailed(_) => "upstream_failed",
+            Ending::Refused(_) => "refused",
             Ending::ClientDisconnected => "client_disconnected",
         };
         metrics::counter!("parapet_streams_total", "route" => self.route, "outcome" => outcome)
@@ -154,20 +165,39 @@ impl Stream for Relay {
             if self.ending.is_some() {
                 return Poll::Ready(None);
             }
+            if std::mem::take(&mut self.done_after_release) {
+                self.complete();
+                continue;
+            }
             match self.upstream.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(StreamItem::Data(b)))) => {
-                    self.note_data(&b);
-                    return Poll::Ready(Some(Ok(b)));
+                    let out = match self.hold.as_mut() {
+                        None => Hold::Send(b),
+                        Some(h) => h.feed(b),
+                    };
+                    match out {
+                        Hold::Send(b) => {
+                            self.note_data(&b);
+                            return Poll::Ready(Some(Ok(b)));
+                        }
+                        Hold::Held => {}
+                        Hold::Deny(e) => self.refuse(e),
+                    }
                 }
                 Poll::Ready(Some(Ok(StreamItem::Usage(u)))) => self.usage = Some(u),
                 Poll::Ready(Some(Ok(StreamItem::Done))) => {
-                    self.finish(Ending::Completed);
-                    let info = self.response_info(None, false);
-                    match self.start_commit(info, Bytes::from_static(DONE)) {
-                        Some(c) => self.committing = Some(c),
-                        None => return Poll::Ready(Some(Ok(Bytes::from_static(DONE)))),
+                    let released = self.hold.as_mut().map(ToolHold::finish);
+                    match released {
+                        Some(Hold::Deny(e)) => self.refuse(e),
+                        Some(Hold::Send(b)) if !b.is_empty() => {
+                            self.note_data(&b);
+                            self.done_after_release = true;
+                            return Poll::Ready(Some(Ok(b)));
+                        }
+                        _ => self.complete(),
                     }
+                    continue;
                 }
                 Poll::Ready(Some(Err(e))) => {
                     let msg = format!("{}: {e}", self.provider);
@@ -183,6 +213,27 @@ impl Stream for Relay {
 }
 
 impl Relay {
+    /// The upstream finished: commit the record, then send `[DONE]`.
+    fn complete(&mut self) {
+        self.finish(Ending::Completed);
+        let info = self.response_info(None, false);
+        let commit = self.start_commit(info, Bytes::from_static(DONE));
+        self.committing = Some(
+            commit.unwrap_or_else(|| (tokio::spawn(async { Ok(None) }), Bytes::from_static(DONE))),
+        );
+    }
+
+    /// A held tool call was refused: commit the refusal, then end with its error event.
+    fn refuse(&mut self, e: ApiError) {
+        let msg = e.to_string();
+        self.finish(Ending::Refused(msg.clone()));
+        let event = error_event(&msg, e.code());
+        let mut info = self.response_info(Some(e.code().to_string()), false);
+        info.status = e.status().as_u16();
+        let commit = self.start_commit(info, event.clone());
+        self.committing = Some(commit.unwrap_or_else(|| (tokio::spawn(async { Ok(None) }), event)));
+    }
+
     fn fail(&mut self, msg: String) {
         self.finish(Ending::UpstreamFailed(msg.clone()));
         let event = error_event(&msg, "upstream_error");
@@ -218,6 +269,7 @@ mod tests {
             Box::pin(futures_util::stream::iter(items)),
             "test",
             "p".into(),
+            None,
             None,
         )
     }

@@ -13,6 +13,7 @@ use crate::audit::call::{sha256_hex, CallDraft};
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::pipeline::chat;
+use crate::pipeline::tool_hold::{CallCheck, ToolHold};
 use crate::providers::router::Routed;
 use crate::providers::Reply;
 
@@ -51,7 +52,7 @@ pub async fn embeddings(
 /// Commits the record and answers; for an agent, the tool calls of a complete answer are
 /// checked against its credential first, and a refused one ends the call with 403.
 async fn finish(
-    app: &AppState,
+    app: &Arc<AppState>,
     caller: &Caller,
     routed: Result<Routed, ApiError>,
     route: &'static str,
@@ -65,8 +66,20 @@ async fn finish(
         }
         Ok(r)
     });
+    // Streamed tool calls of an agent are held until complete and checked the same way.
+    let hold = match (&caller.credential, &app.aida) {
+        (Some(cred), Some(_)) => {
+            let (app, cred) = (app.clone(), cred.clone());
+            let check: CallCheck = Box::new(move |name: &str, args: &str| match &app.aida {
+                Some(aida) => app.tools.check_call(aida, &cred, name, args),
+                None => Err(ApiError::InvalidCredential),
+            });
+            Some(ToolHold::new(check))
+        }
+        _ => None,
+    };
     match routed {
-        Ok(r) => match chat::respond(r, route, draft).await {
+        Ok(r) => match chat::respond(r, route, draft, hold).await {
             Ok(resp) => resp,
             Err(e) => e.into_response(),
         },

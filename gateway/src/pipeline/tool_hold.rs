@@ -1,0 +1,215 @@
+//! Holding back streamed tool calls until each is complete and checked. Text deltas pass as
+//! they come; events that carry tool-call deltas are held (in order) until the choice finishes,
+//! then every call is checked: all allowed releases the held events at once, one refused ends
+//! the stream with an error event, and the refused call never reaches the client.
+
+use std::collections::BTreeMap;
+
+use bytes::{Bytes, BytesMut};
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Checks one complete call: `(tool name, arguments JSON text)`.
+pub type CallCheck = Box<dyn Fn(&str, &str) -> Result<(), ApiError> + Send>;
+
+pub struct ToolHold {
+    check: CallCheck,
+    held: Vec<Bytes>,
+    /// Tool calls being assembled, by `index`: (name, arguments so far).
+    calls: BTreeMap<u64, (String, String)>,
+}
+
+pub enum Hold {
+    /// Send these bytes now (possibly several events released at once).
+    Send(Bytes),
+    /// Nothing to send yet.
+    Held,
+    /// A call was refused: end the stream with this error.
+    Deny(ApiError),
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+impl ToolHold {
+    pub fn new(check: CallCheck) -> Self {
+        ToolHold {
+            check,
+            held: Vec::new(),
+            calls: BTreeMap::new(),
+        }
+    }
+
+    /// Feeds one SSE event (`data: {...}\n\n`).
+    pub fn feed(&mut self, event: Bytes) -> Hold {
+        let mut finished = false;
+        let mut has_calls = false;
+        if contains(&event, b"\"tool_calls\"") || contains(&event, b"\"finish_reason\":\"") {
+            if let Some(chunk) = parse(&event) {
+                for choice in chunk
+                    .get("choices")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
+                    finished |= choice.get("finish_reason").is_some_and(|f| !f.is_null());
+                    let deltas = choice
+                        .get("delta")
+                        .and_then(|d| d.get("tool_calls"))
+                        .and_then(Value::as_array);
+                    for d in deltas.map(Vec::as_slice).unwrap_or(&[]) {
+                        has_calls = true;
+                        let index = d.get("index").and_then(Value::as_u64).unwrap_or(0);
+                        let entry = self.calls.entry(index).or_default();
+                        if let Some(name) = d
+                            .get("function")
+                            .and_then(|f| f.get("name"))
+                            .and_then(Value::as_str)
+                        {
+                            entry.0.push_str(name);
+                        }
+                        if let Some(args) = d
+                            .get("function")
+                            .and_then(|f| f.get("arguments"))
+                            .and_then(Value::as_str)
+                        {
+                            entry.1.push_str(args);
+                        }
+                    }
+                }
+            }
+        }
+        if !has_calls && self.held.is_empty() {
+            return Hold::Send(event);
+        }
+        self.held.push(event);
+        if finished {
+            self.settle()
+        } else {
+            Hold::Held
+        }
+    }
+
+    /// The stream ended: whatever is still held is checked now.
+    pub fn finish(&mut self) -> Hold {
+        if self.held.is_empty() {
+            return Hold::Send(Bytes::new());
+        }
+        self.settle()
+    }
+
+    fn settle(&mut self) -> Hold {
+        for (name, args) in std::mem::take(&mut self.calls).values() {
+            if let Err(e) = (self.check)(name, args) {
+                self.held.clear();
+                return Hold::Deny(e);
+            }
+        }
+        let mut out = BytesMut::new();
+        for e in self.held.drain(..) {
+            out.extend_from_slice(&e);
+        }
+        Hold::Send(out.freeze())
+    }
+}
+
+fn parse(event: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(event).ok()?;
+    let data: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(str::trim_start)
+        .collect();
+    serde_json::from_str(&data).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(v: Value) -> Bytes {
+        Bytes::from(format!("data: {v}\n\n"))
+    }
+
+    fn call_delta(args: &str, name: Option<&str>) -> Bytes {
+        let mut f = serde_json::json!({"arguments": args});
+        if let Some(n) = name {
+            f["name"] = n.into();
+        }
+        ev(
+            serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": f}]}, "finish_reason": null}]}),
+        )
+    }
+
+    fn finish() -> Bytes {
+        ev(
+            serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+        )
+    }
+
+    fn hold_with_cap(cap: f64) -> ToolHold {
+        ToolHold::new(Box::new(move |name, args| {
+            let v: Value =
+                serde_json::from_str(args).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+            match v["amount_usd"].as_f64() {
+                Some(a) if a <= cap => Ok(()),
+                _ => Err(ApiError::ToolCallDenied {
+                    tool: name.into(),
+                    reason: "amount_over_limit",
+                    message: "over".into(),
+                }),
+            }
+        }))
+    }
+
+    #[test]
+    fn text_passes_and_a_call_split_over_chunks_is_released_whole_when_allowed() {
+        let mut h = hold_with_cap(100.0);
+        let text = ev(
+            serde_json::json!({"choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": null}]}),
+        );
+        assert!(matches!(h.feed(text.clone()), Hold::Send(b) if b == text));
+        assert!(matches!(
+            h.feed(call_delta("{\"amount", Some("wire_transfer"))),
+            Hold::Held
+        ));
+        assert!(matches!(h.feed(call_delta("_usd\": 99", None)), Hold::Held));
+        assert!(matches!(h.feed(call_delta("}", None)), Hold::Held));
+        match h.feed(finish()) {
+            Hold::Send(b) => {
+                let s = String::from_utf8_lossy(&b).to_string();
+                assert_eq!(
+                    s.matches("data: ").count(),
+                    4,
+                    "all held events at once, in order: {s}"
+                );
+            }
+            _ => panic!("allowed call must be released"),
+        }
+    }
+
+    #[test]
+    fn a_refused_call_is_never_released() {
+        let mut h = hold_with_cap(100.0);
+        assert!(matches!(
+            h.feed(call_delta("{\"amount_usd\": 101}", Some("wire_transfer"))),
+            Hold::Held
+        ));
+        assert!(matches!(
+            h.feed(finish()),
+            Hold::Deny(ApiError::ToolCallDenied { .. })
+        ));
+    }
+
+    #[test]
+    fn a_stream_that_ends_without_finish_reason_is_still_checked() {
+        let mut h = hold_with_cap(100.0);
+        assert!(matches!(
+            h.feed(call_delta("{\"amount_usd\": 500}", Some("wire_transfer"))),
+            Hold::Held
+        ));
+        assert!(matches!(h.finish(), Hold::Deny(_)));
+    }
+}
