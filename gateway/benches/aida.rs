@@ -40,7 +40,7 @@ fn main() {
         let mut samples = Vec::with_capacity(100_000);
         for _ in 0..100_000 {
             let t = Instant::now();
-            std::hint::black_box(enforce(&cred, secret, &action, Utc::now()).unwrap());
+            std::hint::black_box(enforce(&cred, secret, &action, Utc::now())).unwrap();
             samples.push(t.elapsed().as_secs_f64() * 1e6);
         }
         println!(
