@@ -35,6 +35,7 @@ const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 const CHECKPOINTS: TableDefinition<u64, &str> = TableDefinition::new("audit_checkpoints");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const AUDIT_HEAD: &str = "audit_head";
+const CACHE_BYTES: usize = 16 << 20;
 
 pub struct EmbeddedStore {
     db: Arc<Database>,
@@ -50,8 +51,11 @@ impl EmbeddedStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
         }
-        let db =
-            Database::create(path).map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
+        // A bounded page cache: redb's default would let RSS grow by up to a gigabyte under load.
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(unavailable)?;
         {
             for kind in [SecretKind::Keys, SecretKind::Credentials] {
