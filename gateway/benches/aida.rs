@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark: a failed step should stop it")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark: a failed step should stop it"
+)]
 //! The agent credential check on a call with a cached credential: the enforcer (revocation,
 //! expiry, HMAC fingerprint over the canonical credential, scope, amount, account) and the
 //! tool-call check with argument parsing. Run: `cargo bench -p parapet --bench aida`.
@@ -24,13 +28,31 @@ fn main() {
         allowed_account_ids: vec!["ACC-1".into(), "ACC-2".into()],
         expires_at: Utc::now() + Duration::days(30),
     };
-    let cred = issue(req, Utc::now(), secret, "01936f6e-0000-7000-8000-000000000000".into(), "ac-bench").unwrap();
+    let cred = issue(
+        req,
+        Utc::now(),
+        secret,
+        "01936f6e-0000-7000-8000-000000000000".into(),
+        "ac-bench",
+    )
+    .unwrap();
     let scope = Scope::InitiatePayments;
     let cases: [(&str, Action); 2] = [
-        ("call (no tool)", Action { scope: None, amount_usd: None, account_id: None }),
+        (
+            "call (no tool)",
+            Action {
+                scope: None,
+                amount_usd: None,
+                account_id: None,
+            },
+        ),
         (
             "tool call (scope, amount, account)",
-            Action { scope: Some(&scope), amount_usd: Some(AmountArg::Number(9_999.0)), account_id: Some("ACC-1") },
+            Action {
+                scope: Some(&scope),
+                amount_usd: Some(AmountArg::Number(9_999.0)),
+                account_id: Some("ACC-1"),
+            },
         ),
     ];
     for (name, action) in cases {

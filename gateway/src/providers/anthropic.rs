@@ -35,7 +35,7 @@ pub async fn call(p: &Provider, a: &Attempt<'_>) -> Result<Reply, UpstreamError>
         serde_json::to_vec(&translated).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
     let mut req = p
         .client
-        .post(format!("{}/messages", p.cfg.base_url))
+        .post(p.urls.messages.clone())
         .header(CONTENT_TYPE, "application/json")
         .header("anthropic-version", &p.cfg.anthropic_version)
         .body(body);

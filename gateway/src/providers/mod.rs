@@ -157,6 +157,40 @@ fn upstream_message(body: &[u8]) -> String {
 pub struct Provider {
     pub cfg: ProviderConfig,
     client: reqwest::Client,
+    /// Upstream URLs parsed once: chat, embeddings, messages (Anthropic).
+    urls: Urls,
+}
+
+struct Urls {
+    chat: reqwest::Url,
+    embeddings: reqwest::Url,
+    messages: reqwest::Url,
+}
+
+impl Urls {
+    fn new(cfg: &ProviderConfig) -> Result<Urls, String> {
+        let make = |path: &str| -> Result<reqwest::Url, String> {
+            let text = match cfg.kind {
+                ProviderKind::Azure => {
+                    format!("{}{path}?api-version={}", cfg.base_url, cfg.api_version)
+                }
+                _ => format!("{}{path}", cfg.base_url),
+            };
+            // The echo provider has no URL; any valid placeholder will do.
+            let text = if cfg.kind == ProviderKind::Echo {
+                "http://127.0.0.1/".to_string()
+            } else {
+                text
+            };
+            reqwest::Url::parse(&text)
+                .map_err(|e| format!("providers.{}: base_url gives '{text}': {e}", cfg.name))
+        };
+        Ok(Urls {
+            chat: make(Endpoint::Chat.path())?,
+            embeddings: make(Endpoint::Embeddings.path())?,
+            messages: make("/messages")?,
+        })
+    }
 }
 
 impl Provider {
@@ -168,7 +202,15 @@ impl Provider {
             .pool_max_idle_per_host(256)
             .build()
             .map_err(|e| format!("providers.{}: cannot build HTTP client: {e}", cfg.name))?;
-        Ok(Provider { cfg, client })
+        let urls = Urls::new(&cfg)?;
+        Ok(Provider { cfg, client, urls })
+    }
+
+    fn url(&self, endpoint: Endpoint) -> reqwest::Url {
+        match endpoint {
+            Endpoint::Chat => self.urls.chat.clone(),
+            Endpoint::Embeddings => self.urls.embeddings.clone(),
+        }
     }
 
     pub fn name(&self) -> &str {

@@ -11,15 +11,7 @@ use super::{Attempt, Provider, Reply, StreamItem, UpstreamError, Usage};
 use crate::config::ProviderKind;
 
 pub async fn call(p: &Provider, a: &Attempt<'_>) -> Result<Reply, UpstreamError> {
-    let url = match p.cfg.kind {
-        ProviderKind::Azure => format!(
-            "{}{}?api-version={}",
-            p.cfg.base_url,
-            a.endpoint.path(),
-            p.cfg.api_version
-        ),
-        _ => format!("{}{}", p.cfg.base_url, a.endpoint.path()),
-    };
+    let url = p.url(a.endpoint);
     let body = serde_json::to_vec(a.body).map_err(|e| UpstreamError::Protocol(e.to_string()))?;
     let mut req = p
         .client
