@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use serde_json::json;
 
-use super::keys::{call, parse_expiry, AdminArgs};
+use super::keys::{call, exit_code, parse_expiry, revoke, AdminArgs};
 
 #[derive(Subcommand)]
 pub enum CredentialsCommand {
@@ -113,29 +113,9 @@ pub async fn run(cmd: CredentialsCommand, args: AdminArgs) -> ExitCode {
                     }
                 })
         }
-        CredentialsCommand::Revoke { id } => call(
-            &args,
-            reqwest::Method::DELETE,
-            &format!("/api/aida/credentials/{id}"),
-            None,
-        )
-        .await
-        .map(|v| {
-            if args.json {
-                println!("{v}");
-            } else {
-                println!(
-                    "revoked {id} at {}",
-                    v["revoked_at"].as_str().unwrap_or_default()
-                );
-            }
-        }),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("parapet: {e}");
-            ExitCode::FAILURE
+        CredentialsCommand::Revoke { id } => {
+            revoke(&args, &format!("/api/aida/credentials/{id}"), &id).await
         }
-    }
+    };
+    exit_code(result)
 }

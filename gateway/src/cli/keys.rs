@@ -136,6 +136,31 @@ fn status_of(k: &Value) -> &'static str {
     }
 }
 
+/// `DELETE path` on the admin API, printing the revocation time.
+pub async fn revoke(args: &AdminArgs, path: &str, id: &str) -> Result<(), String> {
+    let v = call(args, reqwest::Method::DELETE, path, None).await?;
+    if args.json {
+        println!("{v}");
+    } else {
+        println!(
+            "revoked {id} at {}",
+            v["revoked_at"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// Success, or the error on stderr and exit status 1.
+pub fn exit_code(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("parapet: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 pub async fn run(cmd: KeysCommand, args: AdminArgs) -> ExitCode {
     let result = match cmd {
         KeysCommand::Create {
@@ -193,32 +218,9 @@ pub async fn run(cmd: KeysCommand, args: AdminArgs) -> ExitCode {
                     );
                 }
             }),
-        KeysCommand::Revoke { id } => call(
-            &args,
-            reqwest::Method::DELETE,
-            &format!("/api/keys/{id}"),
-            None,
-        )
-        .await
-        .map(|v| {
-            if args.json {
-                println!("{v}");
-            } else {
-                println!(
-                    "revoked {} at {}",
-                    id,
-                    v["revoked_at"].as_str().unwrap_or_default()
-                );
-            }
-        }),
+        KeysCommand::Revoke { id } => revoke(&args, &format!("/api/keys/{id}"), &id).await,
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("parapet: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(result)
 }
 
 #[cfg(test)]
