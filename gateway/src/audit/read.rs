@@ -13,10 +13,10 @@ use super::Audit;
 use crate::store::Store;
 
 /// Records read from the store per page.
-pub const PAGE: usize = 10_000;
+pub const PAGE: usize = 5_000;
 
 /// Pages read from the store at once while verifying.
-const READ_AHEAD: usize = 3;
+const READ_AHEAD: usize = 4;
 
 /// A verification result: the chain report plus checkpoint notes that did not verify.
 #[derive(Debug, Serialize)]
