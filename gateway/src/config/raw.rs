@@ -1,0 +1,215 @@
+//! The configuration as written in TOML: every table and key, unknown keys rejected. `Spanned`
+//! fields remember where they stood so validation errors can name the line.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    #[serde(default)]
+    pub(super) server: RawServer,
+    #[serde(default)]
+    pub(super) store: RawStore,
+    #[serde(default)]
+    pub(super) routing: RawRouting,
+    #[serde(default)]
+    pub(super) providers: Vec<RawProvider>,
+    #[serde(default)]
+    pub(super) models: Vec<RawModel>,
+    #[serde(default)]
+    pub(super) auth: RawAuth,
+    #[serde(default)]
+    pub(super) audit: RawAudit,
+    #[serde(default)]
+    pub(super) webhooks: Vec<RawWebhook>,
+    #[serde(default)]
+    pub(super) aida: RawAida,
+    #[serde(default)]
+    pub(super) tools: Vec<RawTool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAida {
+    pub(super) enabled: Option<bool>,
+    pub(super) unmapped_tools: Option<UnmappedTools>,
+}
+
+/// What an agent may do with a tool that has no `[[tools]]` entry.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum UnmappedTools {
+    #[default]
+    Deny,
+    Allow,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTool {
+    pub(super) name: Spanned<String>,
+    pub(super) scope: Spanned<String>,
+    pub(super) amount: Option<Spanned<String>>,
+    pub(super) account: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAudit {
+    pub(super) on_failure: Option<OnFailure>,
+    pub(super) checkpoint_every: Option<u64>,
+    pub(super) checkpoint_interval_s: Option<u64>,
+    pub(super) origin: Option<Spanned<String>>,
+    pub(super) retention_days: Option<u64>,
+    pub(super) witness_file: Option<String>,
+    pub(super) witness_url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    #[default]
+    Closed,
+    Open,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWebhook {
+    pub(super) url: Spanned<String>,
+    #[serde(default)]
+    pub(super) events: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawServer {
+    pub(super) proxy_listen: Option<Spanned<String>>,
+    pub(super) admin_listen: Option<Spanned<String>>,
+    pub(super) data_dir: Option<String>,
+    pub(super) max_body_bytes: Option<usize>,
+    pub(super) shutdown_grace_s: Option<u64>,
+    pub(super) log_format: Option<LogFormat>,
+    pub(super) demo_key: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStore {
+    pub(super) backend: Option<StoreBackend>,
+    pub(super) path: Option<String>,
+    pub(super) url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum StoreBackend {
+    Embedded,
+    Redis,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRouting {
+    pub(super) max_retries: Option<u32>,
+    pub(super) retry_base_ms: Option<u64>,
+    pub(super) retry_max_ms: Option<u64>,
+    pub(super) breaker_failure_threshold: Option<u32>,
+    pub(super) breaker_cooldown_s: Option<u64>,
+    pub(super) request_timeout_s: Option<u64>,
+    pub(super) first_byte_timeout_s: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProvider {
+    pub(super) name: Spanned<String>,
+    pub(super) kind: ProviderKind,
+    pub(super) base_url: Option<Spanned<String>>,
+    pub(super) api_key_env: Option<Spanned<String>>,
+    pub(super) api_version: Option<String>,
+    pub(super) anthropic_version: Option<String>,
+    pub(super) request_timeout_s: Option<u64>,
+    pub(super) first_byte_timeout_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Openai,
+    Azure,
+    Anthropic,
+    Echo,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "openai",
+            ProviderKind::Azure => "azure",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Echo => "echo",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawModel {
+    pub(super) name: Spanned<String>,
+    pub(super) routes: Vec<RawRoute>,
+    #[serde(default)]
+    pub(super) fallbacks: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    pub(super) provider: Spanned<String>,
+    pub(super) model: String,
+    #[serde(default = "default_weight")]
+    pub(super) weight: Spanned<u32>,
+}
+
+pub(super) fn default_weight() -> Spanned<u32> {
+    Spanned::new(0..0, 1)
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAuth {
+    pub(super) jwt: Option<RawJwt>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawJwt {
+    pub(super) issuer: Option<String>,
+    pub(super) audience: Option<String>,
+    pub(super) jwks_url: Option<Spanned<String>>,
+    pub(super) hs256_secret_env: Option<Spanned<String>>,
+    pub(super) public_key_file: Option<Spanned<String>>,
+    #[serde(default = "default_groups_claim")]
+    pub(super) groups_claim: String,
+    #[serde(default = "default_subject_claim")]
+    pub(super) subject_claim: String,
+    pub(super) leeway_s: Option<u64>,
+    pub(super) jwks_cache_s: Option<u64>,
+}
+
+pub(super) fn default_groups_claim() -> String {
+    "groups".into()
+}
+
+pub(super) fn default_subject_claim() -> String {
+    "sub".into()
+}
