@@ -17,12 +17,16 @@ use parapet_tests::mock::MockServer;
 use parapet_tests::sse;
 use serde_json::{json, Value};
 
+/// The no-config start always listens on 127.0.0.1:7777 and :7778: its tests take turns.
+static FIXED_PORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn echo_chat() -> Value {
     json!({"model": "echo", "messages": [{"role": "user", "content": "hello from the demo"}]})
 }
 
 #[tokio::test]
 async fn a_start_without_config_prints_a_token_and_a_demo_key_that_works_on_echo() {
+    let _ports = FIXED_PORTS.lock().await;
     let gw = Gateway::start_no_config();
     let token = gw
         .printed_admin_token()
@@ -70,6 +74,7 @@ async fn a_start_without_config_prints_a_token_and_a_demo_key_that_works_on_echo
 
 #[tokio::test]
 async fn a_second_start_in_the_same_directory_prints_the_same_token_and_key() {
+    let _ports = FIXED_PORTS.lock().await;
     let mut first = Gateway::start_no_config();
     let token = first.admin_token().to_owned();
     let demo = first.demo_key().to_owned();
@@ -177,6 +182,7 @@ async fn healthz_needs_no_auth_and_readyz_follows_the_redis_store() {
 
 #[tokio::test]
 async fn metrics_need_the_admin_token_and_count_requests() {
+    let _ports = FIXED_PORTS.lock().await;
     let gw = Gateway::start_no_config();
     let seen = Seen::read(gw.chat(gw.demo_key(), &echo_chat()).await).await;
     assert_eq!(seen.status, 200, "{}", seen.text);

@@ -47,6 +47,10 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         None => Config::no_config(),
     };
     telemetry::init_logs(cfg.server.log_format);
+    let mut signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot listen for signals: {e}")),
+    };
 
     let jwt = match cfg.jwt.clone().map(JwtVerifier::new).transpose() {
         Ok(v) => v,
@@ -198,7 +202,7 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         tokio::join!(p, a)
     });
 
-    wait_for_signal().await;
+    signals.wait().await;
     let grace = cfg.server.shutdown_grace;
     tracing::info!(
         grace_s = grace.as_secs(),
@@ -280,24 +284,42 @@ fn identity_jwt_warmup(cfg: &Config) -> Option<JwtVerifier> {
     }
 }
 
-async fn wait_for_signal() {
+/// SIGTERM and SIGINT, listened for from the start: a signal that arrives right after the
+/// listen lines are printed must start a graceful shutdown, not kill the process.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => {}
+                _ = self.int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
