@@ -154,7 +154,7 @@ async fn main() {
             let mut r = typical(seq);
             r.chain_after(head.0, &head.1).unwrap();
             head = (r.seq, r.hash.clone());
-            batch.push((r.seq, serde_json::to_vec(&r).unwrap()));
+            batch.push((r.seq, r.canonical_stored().unwrap()));
             seq += 1;
         }
         assert!(store

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::checkpoint::{Checkpoint, CheckpointVerifier};
 use super::record::Record;
-use super::verify::{ChainVerifier, Report};
+use sha2::Digest;
+
+use super::verify::{ChainVerifier, Chained, Report};
 use super::Audit;
 use crate::store::Store;
 
@@ -66,24 +68,117 @@ pub fn parse_record(seq: u64, json: &[u8]) -> Result<Record, String> {
         .map_err(|e| format!("record at seq {seq} is not a valid audit record: {e}"))
 }
 
-/// Parses a page of stored records, in parallel on the available cores.
-fn parse_page(page: &[(u64, Vec<u8>)]) -> Result<Vec<Record>, String> {
+/// A stored record for verification: its place in the chain, read without parsing the rest,
+/// and its stored bytes. Records are stored in canonical form with their hash, so the hashed
+/// content is the stored bytes without the top-level `hash` member.
+pub struct StoredRecord {
+    seq: u64,
+    prev_hash: String,
+    hash: String,
+    bytes: Vec<u8>,
+}
+
+impl StoredRecord {
+    pub fn parse(seq: u64, bytes: Vec<u8>) -> Result<StoredRecord, String> {
+        #[derive(serde::Deserialize)]
+        struct Place {
+            seq: u64,
+            prev_hash: String,
+            #[serde(default)]
+            hash: String,
+        }
+        let p: Place = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("record at seq {seq} is not a valid audit record: {e}"))?;
+        Ok(StoredRecord {
+            seq: p.seq,
+            prev_hash: p.prev_hash,
+            hash: p.hash,
+            bytes,
+        })
+    }
+}
+
+/// The range of the top-level `,"hash":"<64 hex>"` member, found by walking the JSON structure
+/// (nested objects may have `hash` keys of their own).
+fn top_level_hash(b: &[u8]) -> Option<std::ops::Range<usize>> {
+    const KEY: &[u8] = b"\"hash\":\"";
+    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+    for i in 0..b.len() {
+        let c = b[i];
+        if in_str {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' if depth == 1 && b[i..].starts_with(KEY) && i > 0 && b[i - 1] == b',' => {
+                let end = i + KEY.len() + 64 + 1;
+                return (b.get(end - 1) == Some(&b'"')).then_some(i - 1..end);
+            }
+            b'"' => in_str = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+impl Chained for StoredRecord {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn prev_hash(&self) -> &str {
+        &self.prev_hash
+    }
+    fn hash(&self) -> &str {
+        &self.hash
+    }
+    fn content_hash(&self) -> Result<String, String> {
+        if let Some(range) = top_level_hash(&self.bytes) {
+            let mut h = sha2::Sha256::new();
+            h.update(self.prev_hash.as_bytes());
+            h.update(&self.bytes[..range.start]);
+            h.update(&self.bytes[range.end..]);
+            let fast = hex::encode(h.finalize());
+            if fast == self.hash {
+                return Ok(fast);
+            }
+        }
+        // Not in canonical stored form (or altered): the full, slow computation decides.
+        parse_record(self.seq, &self.bytes)?.content_hash()
+    }
+}
+
+/// Reads the place of each record of a page, in parallel on the available cores.
+fn parse_page(page: Vec<(u64, Vec<u8>)>) -> Result<Vec<StoredRecord>, String> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     let chunk = page.len().div_ceil(threads).max(1);
+    let mut page = page;
+    let mut parts = Vec::new();
+    while page.len() > chunk {
+        let rest = page.split_off(chunk);
+        parts.push(std::mem::replace(&mut page, rest));
+    }
+    parts.push(page);
     std::thread::scope(|s| {
-        let handles: Vec<_> = page
-            .chunks(chunk)
+        let handles: Vec<_> = parts
+            .into_iter()
             .map(|c| {
                 s.spawn(move || {
-                    c.iter()
-                        .map(|(seq, json)| parse_record(*seq, json))
+                    c.into_iter()
+                        .map(|(seq, json)| StoredRecord::parse(seq, json))
                         .collect::<Result<Vec<_>, _>>()
                 })
             })
             .collect();
-        let mut out = Vec::with_capacity(page.len());
+        let mut out = Vec::new();
         for h in handles {
             out.extend(
                 h.join()
@@ -155,7 +250,7 @@ pub async fn verify_store(
             });
             let n = page.len() as u64;
             let v = tokio::task::spawn_blocking(move || -> Result<ChainVerifier, String> {
-                v.push_batch(&parse_page(&page)?);
+                v.push_batch(&parse_page(page)?);
                 Ok(v)
             })
             .await
@@ -267,4 +362,56 @@ pub async fn trim_once(audit: &Audit) -> Result<u64, String> {
     rec.change = Some(serde_json::json!({"trimmed_through": through, "records": n}));
     audit.commit(rec).await.map_err(|e| e.to_string())?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::record::{CallerInfo, GENESIS};
+
+    fn record_with_nested_hash() -> Record {
+        let mut r = Record::new(
+            "admin.key.create",
+            CallerInfo {
+                kind: "service".into(),
+                id: "admin".into(),
+                ..Default::default()
+            },
+        );
+        r.change = Some(
+            serde_json::json!({"after": {"hash": "not-the-one", "x": ",\"hash\":\""}, "before": null}),
+        );
+        r.chain_after(0, GENESIS).unwrap();
+        r
+    }
+
+    #[test]
+    fn the_stored_form_verifies_without_full_parsing_and_nested_hash_keys_do_not_confuse_it() {
+        let r = record_with_nested_hash();
+        let stored = r.canonical_stored().unwrap();
+        let range = top_level_hash(&stored).unwrap();
+        assert_eq!(&stored[range.clone()][..9], b",\"hash\":\"");
+        let mut without = stored[..range.start].to_vec();
+        without.extend_from_slice(&stored[range.end..]);
+        assert_eq!(
+            without,
+            r.canonical().unwrap(),
+            "the stored bytes minus the hash are the hashed content"
+        );
+        let s = StoredRecord::parse(r.seq, stored).unwrap();
+        assert_eq!(s.content_hash().unwrap(), r.hash);
+    }
+
+    #[test]
+    fn an_edited_stored_record_gives_another_hash_and_a_non_canonical_one_falls_back() {
+        let r = record_with_nested_hash();
+        let edited = String::from_utf8(r.canonical_stored().unwrap())
+            .unwrap()
+            .replace("admin.key.create", "admin.key.revoke");
+        let s = StoredRecord::parse(r.seq, edited.into_bytes()).unwrap();
+        assert_ne!(s.content_hash().unwrap(), r.hash);
+        // Serde's own field order (not canonical): the slow path still computes the right hash.
+        let s = StoredRecord::parse(r.seq, serde_json::to_vec(&r).unwrap()).unwrap();
+        assert_eq!(s.content_hash().unwrap(), r.hash);
+    }
 }

@@ -106,6 +106,16 @@ impl Record {
     /// generic canonicalizer is used only for free-form values and floats. A property test
     /// keeps it byte-identical to `canonical_reference`.
     pub fn canonical(&self) -> Result<Vec<u8>, CanonicalError> {
+        self.write_canonical(false)
+    }
+
+    /// RFC 8785 canonical JSON of the whole record, `hash` included: the stored form. Its bytes
+    /// without the top-level `hash` member are exactly what the hash covers.
+    pub fn canonical_stored(&self) -> Result<Vec<u8>, CanonicalError> {
+        self.write_canonical(true)
+    }
+
+    fn write_canonical(&self, with_hash: bool) -> Result<Vec<u8>, CanonicalError> {
         let mut w = Canon::new();
         w.open();
         w.key("aida_credential_id");
@@ -131,6 +141,10 @@ impl Record {
         w.opt_f64(self.cost_usd)?;
         w.key("guardrails");
         w.opt_value(self.guardrails.as_ref())?;
+        if with_hash {
+            w.key("hash");
+            w.str(&self.hash);
+        }
         w.key("id");
         w.str(&self.id);
         w.key("kind");
@@ -451,6 +465,12 @@ mod tests {
             let fast = r.canonical().unwrap();
             let reference = r.canonical_reference().unwrap();
             proptest::prop_assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&reference));
+            // The stored form is the canonical form of the whole record, and reads back as it.
+            let stored = r.canonical_stored().unwrap();
+            let whole = serde_json_canonicalizer::to_vec(&serde_json::to_value(&r).unwrap()).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&stored), String::from_utf8_lossy(&whole));
+            let back: Record = serde_json::from_slice(&stored).unwrap();
+            proptest::prop_assert_eq!(back.canonical().unwrap(), fast);
         }
     }
 

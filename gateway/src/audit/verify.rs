@@ -11,13 +11,36 @@ use std::thread;
 
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
-use sha2::{Digest, Sha256};
 
 use super::checkpoint::Checkpoint;
 use super::record::{Record, GENESIS};
 
 /// Below this many records per worker thread, spawning costs more than it saves.
 const MIN_RECORDS_PER_WORKER: usize = 256;
+
+/// A record as the verifier sees it: its place in the chain and the hash its content gives.
+pub trait Chained: Sync {
+    fn seq(&self) -> u64;
+    fn prev_hash(&self) -> &str;
+    fn hash(&self) -> &str;
+    /// `SHA-256(prev_hash || canonical record without hash)`, lowercase hex.
+    fn content_hash(&self) -> Result<String, String>;
+}
+
+impl Chained for Record {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn prev_hash(&self) -> &str {
+        &self.prev_hash
+    }
+    fn hash(&self) -> &str {
+        &self.hash
+    }
+    fn content_hash(&self) -> Result<String, String> {
+        self.compute_hash().map_err(|e| e.to_string())
+    }
+}
 
 /// Where and why the chain stops being trustworthy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +149,7 @@ impl ChainVerifier {
 
     /// Checks the next consecutive records, as read from storage. Stops at the first break;
     /// once there is one, further calls do nothing.
-    pub fn push_batch(&mut self, records: &[Record]) {
+    pub fn push_batch<R: Chained>(&mut self, records: &[R]) {
         if self.first_break.is_some() || records.is_empty() {
             return;
         }
@@ -138,18 +161,18 @@ impl ChainVerifier {
         let mut found_break = None;
         for (index, rec) in records.iter().enumerate() {
             let expected_prev = match index.checked_sub(1) {
-                Some(before) => records[before].hash.as_str(),
+                Some(before) => records[before].hash(),
                 None => self.head_hash.as_str(),
             };
-            let reason = if rec.seq != self.next_seq {
+            let reason = if rec.seq() != self.next_seq {
                 Some(BreakReason::SeqGap {
                     expected: self.next_seq,
-                    found: rec.seq,
+                    found: rec.seq(),
                 })
-            } else if rec.prev_hash != expected_prev {
+            } else if rec.prev_hash() != expected_prev {
                 Some(BreakReason::PrevHashMismatch {
                     expected: expected_prev.to_string(),
-                    found: rec.prev_hash.clone(),
+                    found: rec.prev_hash().to_string(),
                 })
             } else if index == bad_hash_at {
                 bad_hash.take()
@@ -164,27 +187,27 @@ impl ChainVerifier {
                 break;
             }
             self.records_checked += 1;
-            self.first_seq.get_or_insert(rec.seq);
-            self.last_seq = rec.seq;
-            self.next_seq = rec.seq.saturating_add(1);
+            self.first_seq.get_or_insert(rec.seq());
+            self.last_seq = rec.seq();
+            self.next_seq = rec.seq().saturating_add(1);
             last_good = Some(index);
         }
         if let Some(index) = last_good {
-            self.head_hash.clone_from(&records[index].hash);
+            records[index].hash().clone_into(&mut self.head_hash);
         }
         self.first_break = found_break;
     }
 
     /// Compares `rec` with the checkpoints at its seq; the mismatch if one does not match.
-    fn pass_checkpoints(&mut self, rec: &Record) -> Option<BreakReason> {
+    fn pass_checkpoints<R: Chained>(&mut self, rec: &R) -> Option<BreakReason> {
         while let Some(cp) = self.checkpoints.get(self.next_checkpoint) {
-            if cp.seq != rec.seq {
+            if cp.seq != rec.seq() {
                 break;
             }
-            if cp.head_hash != rec.hash {
+            if cp.head_hash != rec.hash() {
                 return Some(BreakReason::CheckpointMismatch {
                     checkpoint_hash: cp.head_hash.clone(),
-                    record_hash: rec.hash.clone(),
+                    record_hash: rec.hash().to_string(),
                 });
             }
             self.next_checkpoint += 1;
@@ -195,7 +218,7 @@ impl ChainVerifier {
 
     /// The first record in `records` whose stored hash is not its content's hash, hashing
     /// chunks on up to `workers` threads.
-    fn first_bad_hash(&self, records: &[Record]) -> Option<(usize, BreakReason)> {
+    fn first_bad_hash<R: Chained>(&self, records: &[R]) -> Option<(usize, BreakReason)> {
         let workers = self.workers.min(records.len() / MIN_RECORDS_PER_WORKER);
         if workers <= 1 {
             return first_bad_hash_in(records, 0);
@@ -254,31 +277,18 @@ impl ChainVerifier {
 /// The first record of `part` (index counted from `offset`) whose hash does not check out.
 /// The hash is `record::chain_hash` computed into a stack buffer, so that the only allocation
 /// per record is canonicalization's (the chain tests tie the two together).
-fn first_bad_hash_in(part: &[Record], offset: usize) -> Option<(usize, BreakReason)> {
-    let mut computed = [0u8; 64];
+fn first_bad_hash_in<R: Chained>(part: &[R], offset: usize) -> Option<(usize, BreakReason)> {
     for (index, rec) in part.iter().enumerate() {
-        let canonical = match rec.canonical() {
-            Ok(c) => c,
-            Err(e) => {
-                return Some((
-                    offset + index,
-                    BreakReason::Canonical {
-                        error: e.to_string(),
-                    },
-                ))
+        match rec.content_hash() {
+            Err(error) => return Some((offset + index, BreakReason::Canonical { error })),
+            Ok(computed) if computed != rec.hash() => {
+                let reason = BreakReason::HashMismatch {
+                    stored: rec.hash().to_string(),
+                    computed,
+                };
+                return Some((offset + index, reason));
             }
-        };
-        let digest = Sha256::new()
-            .chain_update(rec.prev_hash.as_bytes())
-            .chain_update(&canonical)
-            .finalize();
-        let encoded = hex::encode_to_slice(digest, &mut computed).is_ok();
-        if !encoded || computed[..] != *rec.hash.as_bytes() {
-            let reason = BreakReason::HashMismatch {
-                stored: rec.hash.clone(),
-                computed: hex::encode(digest),
-            };
-            return Some((offset + index, reason));
+            Ok(_) => {}
         }
     }
     None

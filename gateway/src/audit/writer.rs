@@ -181,7 +181,9 @@ impl State {
             for r in records.iter_mut() {
                 r.chain_after(prev.0, &prev.1)
                     .map_err(|e| AppendError(e.to_string()))?;
-                let json = serde_json::to_vec(&*r).map_err(|e| AppendError(e.to_string()))?;
+                let json = r
+                    .canonical_stored()
+                    .map_err(|e| AppendError(e.to_string()))?;
                 payload.push((r.seq, json));
                 prev = (r.seq, r.hash.clone());
             }
