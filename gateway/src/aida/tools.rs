@@ -149,8 +149,14 @@ impl ToolRules {
         cred: &Credential,
         body: &[u8],
     ) -> Result<usize, ApiError> {
+        // An answer that cannot be read cannot be checked: refused, not passed on.
         let Ok(answer) = serde_json::from_slice::<Value>(body) else {
-            return Ok(0);
+            return Err(ApiError::ToolCallDenied {
+                tool: String::new(),
+                reason: "answer_unreadable",
+                message: "the model's answer is not JSON, so its tool calls cannot be checked"
+                    .into(),
+            });
         };
         let mut n = 0;
         for choice in answer

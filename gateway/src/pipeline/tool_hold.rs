@@ -46,8 +46,19 @@ impl ToolHold {
     pub fn feed(&mut self, event: Bytes) -> Hold {
         let mut finished = false;
         let mut has_calls = false;
-        if contains(&event, b"\"tool_calls\"") || contains(&event, b"\"finish_reason\":\"") {
-            if let Some(chunk) = parse(&event) {
+        let mentions_calls = contains(&event, b"\"tool_calls\"");
+        if mentions_calls || contains(&event, b"\"finish_reason\":\"") {
+            let parsed = parse(&event);
+            if parsed.is_none() && mentions_calls {
+                // It may carry a tool call that cannot be checked: refused, not passed on.
+                self.held.clear();
+                return Hold::Deny(ApiError::ToolCallDenied {
+                    tool: String::new(),
+                    reason: "event_unreadable",
+                    message: "a streamed event with tool calls is not valid JSON".into(),
+                });
+            }
+            if let Some(chunk) = parsed {
                 for choice in chunk
                     .get("choices")
                     .and_then(Value::as_array)
@@ -188,6 +199,18 @@ mod tests {
             }
             _ => panic!("allowed call must be released"),
         }
+    }
+
+    #[test]
+    fn an_unreadable_event_with_tool_calls_is_refused_not_passed() {
+        let mut h = hold_with_cap(100.0);
+        let broken = Bytes::from_static(
+            b"data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\n\n",
+        );
+        assert!(matches!(
+            h.feed(broken),
+            Hold::Deny(ApiError::ToolCallDenied { .. })
+        ));
     }
 
     #[test]
