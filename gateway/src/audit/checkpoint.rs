@@ -192,20 +192,7 @@ impl CheckpointSigner {
                 ))?;
             return Ok(Self::from_seed(origin, &seed));
         };
-        let (name, rest) = rest.split_once('+').ok_or(Bad("the key id is missing"))?;
-        let (id_text, key_text) = rest.split_once('+').ok_or(Bad("the key is missing"))?;
-        check_name(name)?;
-        let stated = parse_key_id(id_text).ok_or(Bad("the key id is not 8 hex digits"))?;
-        let key = STANDARD
-            .decode(key_text)
-            .map_err(|_| Bad("the key is not valid base64"))?;
-        let (&alg, seed) = key.split_first().ok_or(Bad("the key is empty"))?;
-        if alg != ALG_ED25519 {
-            return Err(CheckpointError::UnsupportedAlgorithm(alg));
-        }
-        let seed: [u8; 32] = seed
-            .try_into()
-            .map_err(|_| Bad("the Ed25519 seed is not 32 bytes"))?;
+        let (name, stated, seed) = parse_key_text(rest, Bad, "the Ed25519 seed is not 32 bytes")?;
         let signer = Self::from_seed(name, &seed);
         if signer.key_id != stated {
             return Err(CheckpointError::KeyIdMismatch {
@@ -317,20 +304,8 @@ impl CheckpointVerifier {
     pub fn from_verifier_key(text: &str) -> Result<Self, CheckpointError> {
         use CheckpointError::MalformedVerifierKey as Bad;
         let text = text.trim();
-        let (name, rest) = text.split_once('+').ok_or(Bad("the key id is missing"))?;
-        let (id_text, key_text) = rest.split_once('+').ok_or(Bad("the key is missing"))?;
-        check_name(name)?;
-        let stated = parse_key_id(id_text).ok_or(Bad("the key id is not 8 hex digits"))?;
-        let key = STANDARD
-            .decode(key_text)
-            .map_err(|_| Bad("the key is not valid base64"))?;
-        let (&alg, public) = key.split_first().ok_or(Bad("the key is empty"))?;
-        if alg != ALG_ED25519 {
-            return Err(CheckpointError::UnsupportedAlgorithm(alg));
-        }
-        let public: [u8; 32] = public
-            .try_into()
-            .map_err(|_| Bad("the Ed25519 public key is not 32 bytes"))?;
+        let (name, stated, public) =
+            parse_key_text(text, Bad, "the Ed25519 public key is not 32 bytes")?;
         let computed = key_id(name, &public);
         if computed != stated {
             return Err(CheckpointError::KeyIdMismatch {
@@ -461,6 +436,28 @@ fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
         .chain_update(public)
         .finalize();
     [digest[0], digest[1], digest[2], digest[3]]
+}
+
+/// Reads `<name>+<hex key id>+<base64(0x01 || 32 key bytes)>`, the common tail of private and
+/// verifier key texts; `bad` makes the error of the kind of text being read.
+fn parse_key_text<'t>(
+    text: &'t str,
+    bad: fn(&'static str) -> CheckpointError,
+    wrong_length: &'static str,
+) -> Result<(&'t str, [u8; 4], [u8; 32]), CheckpointError> {
+    let (name, rest) = text.split_once('+').ok_or(bad("the key id is missing"))?;
+    let (id_text, key_text) = rest.split_once('+').ok_or(bad("the key is missing"))?;
+    check_name(name)?;
+    let stated = parse_key_id(id_text).ok_or(bad("the key id is not 8 hex digits"))?;
+    let key = STANDARD
+        .decode(key_text)
+        .map_err(|_| bad("the key is not valid base64"))?;
+    let (&alg, bytes) = key.split_first().ok_or(bad("the key is empty"))?;
+    if alg != ALG_ED25519 {
+        return Err(CheckpointError::UnsupportedAlgorithm(alg));
+    }
+    let bytes: [u8; 32] = bytes.try_into().map_err(|_| bad(wrong_length))?;
+    Ok((name, stated, bytes))
 }
 
 fn parse_key_id(text: &str) -> Option<[u8; 4]> {
