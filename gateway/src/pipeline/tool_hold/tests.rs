@@ -1,0 +1,94 @@
+use super::*;
+
+fn ev(v: Value) -> Bytes {
+    Bytes::from(format!("data: {v}\n\n"))
+}
+
+fn call_delta(args: &str, name: Option<&str>) -> Bytes {
+    let mut f = serde_json::json!({"arguments": args});
+    if let Some(n) = name {
+        f["name"] = n.into();
+    }
+    ev(
+        serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": f}]}, "finish_reason": null}]}),
+    )
+}
+
+fn finish() -> Bytes {
+    ev(serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}))
+}
+
+fn hold_with_cap(cap: f64) -> ToolHold {
+    ToolHold::new(Box::new(move |name, args| {
+        let v: Value =
+            serde_json::from_str(args).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        match v["amount_usd"].as_f64() {
+            Some(a) if a <= cap => Ok(()),
+            _ => Err(ApiError::ToolCallDenied {
+                tool: name.into(),
+                reason: "amount_over_limit",
+                message: "over".into(),
+            }),
+        }
+    }))
+}
+
+#[test]
+fn text_passes_and_a_call_split_over_chunks_is_released_whole_when_allowed() {
+    let mut h = hold_with_cap(100.0);
+    let text = ev(
+        serde_json::json!({"choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": null}]}),
+    );
+    assert!(matches!(h.feed(text.clone()), Hold::Send(b) if b == text));
+    assert!(matches!(
+        h.feed(call_delta("{\"amount", Some("wire_transfer"))),
+        Hold::Held
+    ));
+    assert!(matches!(h.feed(call_delta("_usd\": 99", None)), Hold::Held));
+    assert!(matches!(h.feed(call_delta("}", None)), Hold::Held));
+    match h.feed(finish()) {
+        Hold::Send(b) => {
+            let s = String::from_utf8_lossy(&b).to_string();
+            assert_eq!(
+                s.matches("data: ").count(),
+                4,
+                "all held events at once, in order: {s}"
+            );
+        }
+        _ => panic!("allowed call must be released"),
+    }
+}
+
+#[test]
+fn an_unreadable_event_with_tool_calls_is_refused_not_passed() {
+    let mut h = hold_with_cap(100.0);
+    let broken =
+        Bytes::from_static(b"data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\n\n");
+    assert!(matches!(
+        h.feed(broken),
+        Hold::Deny(ApiError::ToolCallDenied { .. })
+    ));
+}
+
+#[test]
+fn a_refused_call_is_never_released() {
+    let mut h = hold_with_cap(100.0);
+    assert!(matches!(
+        h.feed(call_delta("{\"amount_usd\": 101}", Some("wire_transfer"))),
+        Hold::Held
+    ));
+    assert!(matches!(
+        h.feed(finish()),
+        Hold::Deny(ApiError::ToolCallDenied { .. })
+    ));
+}
+
+#[test]
+fn a_stream_that_ends_without_finish_reason_is_still_checked() {
+    let mut h = hold_with_cap(100.0);
+    assert!(matches!(
+        h.feed(call_delta("{\"amount_usd\": 500}", Some("wire_transfer"))),
+        Hold::Held
+    ));
+    assert!(matches!(h.finish(), Hold::Deny(_)));
+}
