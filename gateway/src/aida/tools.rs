@@ -183,3 +183,6 @@ impl ToolRules {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests;
