@@ -30,3 +30,68 @@ proptest::proptest! {
         proptest::prop_assert!(pattern_matches(&literal, &literal));
     }
 }
+
+mod analysis {
+    use proptest::prelude::*;
+
+    use crate::pattern::{pattern_covers, pattern_matches, patterns_overlap};
+
+    fn universe() -> Vec<String> {
+        let segs = ["a", "b", "ab", "ba"];
+        let mut out: Vec<String> = segs.iter().map(|s| (*s).to_owned()).collect();
+        let mut layer = out.clone();
+        for _ in 1..4 {
+            layer = layer
+                .iter()
+                .flat_map(|p| segs.iter().map(move |s| format!("{p}.{s}")))
+                .collect();
+            out.extend(layer.iter().cloned());
+        }
+        out
+    }
+
+    fn pattern() -> impl Strategy<Value = String> {
+        prop_oneof![
+            1 => Just("*".to_owned()),
+            8 => (prop::collection::vec(prop::sample::select(&["a", "b", "ab", "*", "a*", "*b", "*a*"][..]), 1..=3), any::<bool>())
+                .prop_map(|(s, tail)| if tail { format!("{}.*", s.join(".")) } else { s.join(".") }),
+        ]
+    }
+
+    #[test]
+    fn coverage_and_overlap_examples() {
+        assert!(pattern_covers("crm.*", "crm.contacts.read"));
+        assert!(pattern_covers("crm.*", "crm.contacts.*"));
+        assert!(pattern_covers("*", "crm.*"));
+        assert!(pattern_covers("*.read", "crm.read"));
+        assert!(pattern_covers("c*.read", "crm*.read"));
+        assert!(!pattern_covers("crm.*", "crm"));
+        assert!(!pattern_covers("crm.contacts.*", "crm.*"));
+        assert!(!pattern_covers("crm.*.read", "crm.*"));
+        assert!(patterns_overlap("crm.*.read", "crm.contacts.*"));
+        assert!(!patterns_overlap("crm.*", "payments.*"));
+        assert!(!patterns_overlap("a*x", "b*"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// `covers` never claims coverage that a concrete action disproves.
+        #[test]
+        fn covers_is_sound(p in pattern(), q in pattern()) {
+            if pattern_covers(&p, &q) {
+                for a in universe() {
+                    prop_assert!(!pattern_matches(&q, &a) || pattern_matches(&p, &a), "{} covers {} but not {}", p, q, a);
+                }
+            }
+        }
+
+        /// `overlap` finds every overlap a concrete action shows.
+        #[test]
+        fn overlap_is_complete(p in pattern(), q in pattern()) {
+            if universe().iter().any(|a| pattern_matches(&p, a) && pattern_matches(&q, a)) {
+                prop_assert!(patterns_overlap(&p, &q), "{} and {} overlap", p, q);
+            }
+        }
+    }
+}
