@@ -31,6 +31,7 @@ fn typical(i: u64) -> Record {
         model_served: Some("gpt-4o-mini".into()),
         stream: i % 2 == 0,
         prompt_sha256: Some("ab".repeat(32)),
+        ..RequestInfo::default()
     });
     r.response = Some(ResponseInfo {
         status: 200,

@@ -2,7 +2,7 @@
 //! request id -> observe (metrics, log) -> authenticate (except `PUBLIC_ROUTES`) -> handler.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
@@ -14,6 +14,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use parapet_classifiers::SecretDetector;
 use serde_json::{Map, Value};
 
+use crate::a2a::A2a;
 use crate::aida::tools::ToolRules;
 use crate::aida::Aida;
 use crate::audit::call::CallDraft;
@@ -25,8 +26,19 @@ use crate::providers::router::Router as ModelRouter;
 use crate::routes;
 use crate::store::Store;
 
-/// The only routes that answer without identity, on either listener.
-pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/readyz"];
+/// The only routes that answer without identity, on either listener (route templates).
+pub const PUBLIC_ROUTES: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/a2a/{agent_id}/.well-known/agent-card.json",
+];
+
+/// Whether a request is for one of `PUBLIC_ROUTES`, by the route it matched.
+fn is_public(req: &Request) -> bool {
+    req.extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| PUBLIC_ROUTES.contains(&p.as_str()))
+}
 
 pub struct AppState {
     pub cfg: Config,
@@ -38,6 +50,7 @@ pub struct AppState {
     /// Agent credentials; `None` when AIDA is not enabled.
     pub aida: Option<Arc<Aida>>,
     pub tools: ToolRules,
+    pub a2a: A2a,
     pub started_unix: i64,
     secrets: SecretDetector,
 }
@@ -58,6 +71,7 @@ impl AppState {
     ) -> Result<Self, String> {
         let tools = ToolRules::new(&cfg.aida);
         let secrets = SecretDetector::new().map_err(|e| format!("classifier: {e}"))?;
+        let a2a = A2a::new(store.clone(), Duration::from_secs(5))?;
         Ok(AppState {
             cfg,
             store,
@@ -67,6 +81,7 @@ impl AppState {
             audit,
             aida,
             tools,
+            a2a,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
         })
@@ -102,6 +117,11 @@ pub fn proxy_router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/embeddings", post(routes::proxy::embeddings))
         .route("/v1/models", get(routes::proxy::models))
+        .route("/a2a/{agent_id}", post(routes::a2a::rpc))
+        .route(
+            "/a2a/{agent_id}/.well-known/agent-card.json",
+            get(routes::a2a::card),
+        )
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .fallback(not_found);
@@ -127,6 +147,16 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
             get(routes::aida::get).delete(routes::aida::revoke),
         )
         .route("/api/aida/verify", post(routes::aida::verify))
+        .route(
+            "/api/agents",
+            post(routes::agents::create).get(routes::agents::list),
+        )
+        .route(
+            "/api/agents/{id}",
+            get(routes::agents::get)
+                .put(routes::agents::replace)
+                .delete(routes::agents::delete),
+        )
         .route("/api/audit/events", get(routes::audit::events))
         .route("/api/audit/verify", get(routes::audit::verify))
         .route("/api/audit/export", get(routes::audit::export))
@@ -207,7 +237,7 @@ async fn authenticate_proxy(
     mut req: Request,
     next: Next,
 ) -> Response {
-    if PUBLIC_ROUTES.contains(&req.uri().path()) {
+    if is_public(&req) {
         return next.run(req).await;
     }
     match app.identity.resolve(req.headers()).await {
@@ -217,7 +247,13 @@ async fn authenticate_proxy(
         }
         Err(e) => {
             // A refused call is a call too: it gets its record (or a 503 if none can be written).
-            let draft = CallDraft::new(app.audit.clone(), None, req.uri().path());
+            let path = req.uri().path();
+            let kind = if path.starts_with("/a2a/") {
+                "a2a.dispatch"
+            } else {
+                "llm.call"
+            };
+            let draft = CallDraft::of_kind(app.audit.clone(), None, path, kind);
             draft.commit_error(e).await.into_response()
         }
     }
@@ -228,7 +264,7 @@ async fn authenticate_admin(
     mut req: Request,
     next: Next,
 ) -> Response {
-    if PUBLIC_ROUTES.contains(&req.uri().path()) {
+    if is_public(&req) {
         return next.run(req).await;
     }
     match app.identity.resolve_admin(req.headers()) {

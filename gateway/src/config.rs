@@ -86,6 +86,9 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
     pub demo_key: bool,
+    /// The proxy listener's address as clients see it (`https://gw.bank.example`), used in the
+    /// A2A agent cards Parapet serves; without it, `http://` + the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +225,7 @@ fn unreachable_default() -> Config {
             shutdown_grace: Duration::from_secs(30),
             log_format: LogFormat::Text,
             demo_key: true,
+            public_url: None,
         },
         store: StoreConfig::Embedded {
             path: PathBuf::from("parapet-data/store.redb"),

@@ -1,5 +1,6 @@
 //! Parapet: an LLM/AI gateway with inline guardrails. See ARCHITECTURE.md for the map.
 
+pub mod a2a;
 pub mod aida;
 pub mod app;
 pub mod audit;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use parapet::config::StoreConfig;
-use parapet::store::{self, KeyRecord, Records, Store, StoreError};
+use parapet::store::{self, Collection, KeyRecord, PutMode, Records, Store, StoreError};
 use parapet_tests::harness::Redis;
 
 fn record(id: &str, sha: &str) -> KeyRecord {
@@ -28,8 +28,44 @@ fn record(id: &str, sha: &str) -> KeyRecord {
     }
 }
 
+/// Documents: create refuses an existing id, replace refuses a missing one, list is by id.
+async fn doc_suite(s: &Arc<dyn Store>) {
+    let agents = Collection::Agents;
+    assert!(s.doc_list(agents).await.unwrap().is_empty());
+    for id in ["b", "a", "c"] {
+        let written = s.doc_put(agents, id, id.as_bytes().to_vec(), PutMode::Create);
+        assert!(written.await.unwrap(), "create {id}");
+    }
+    assert!(
+        !s.doc_put(agents, "a", b"again".to_vec(), PutMode::Create)
+            .await
+            .unwrap(),
+        "create does not overwrite"
+    );
+    assert!(
+        !s.doc_put(agents, "zz", b"new".to_vec(), PutMode::Replace)
+            .await
+            .unwrap(),
+        "replace does not create"
+    );
+    assert!(s
+        .doc_put(agents, "b", b"b2".to_vec(), PutMode::Replace)
+        .await
+        .unwrap());
+    assert_eq!(s.doc_get(agents, "b").await.unwrap(), Some(b"b2".to_vec()));
+    assert_eq!(s.doc_get(agents, "zz").await.unwrap(), None);
+    assert_eq!(
+        s.doc_list(agents).await.unwrap(),
+        vec![b"a".to_vec(), b"b2".to_vec(), b"c".to_vec()]
+    );
+    assert!(s.doc_delete(agents, "a").await.unwrap());
+    assert!(!s.doc_delete(agents, "a").await.unwrap());
+    assert_eq!(s.doc_list(agents).await.unwrap().len(), 2);
+}
+
 async fn suite(s: Arc<dyn Store>) {
     s.ping().await.expect("a fresh store answers ping");
+    doc_suite(&s).await;
     assert!(
         s.list_records::<KeyRecord>().await.unwrap().is_empty(),
         "a fresh store has no keys"

@@ -80,7 +80,7 @@ def expect_denial(credential, amount_usd, *, streaming, reason):
         events = send(credential, amount_usd, streaming=streaming)
         print("unexpected events:", events)
     err = caught.value
-    # Printed for alignment with the gateway; see A2A_WIRE.md for what the SDK keeps of an error.
+    # Printed for alignment with the gateway.
     print(f"denial -> {type(err).__name__}: {err} data={getattr(err, 'data', None)!r}")
     seen = f"{err} {getattr(err, 'data', None)!r}"
     assert reason in seen, f"expected {reason!r} in {seen!r}"
@@ -144,7 +144,7 @@ def test_streaming_yields_several_events_ending_completed():
 @gateway_only
 @pytest.mark.parametrize("streaming", [False, True], ids=["send", "stream"])
 def test_over_the_cap_is_refused(streaming):
-    expect_denial(CRED_ALLOWED, 10001, streaming=streaming, reason="transaction_limit_exceeded")
+    expect_denial(CRED_ALLOWED, 10001, streaming=streaming, reason="amount_over_limit")
 
 
 @gateway_only

@@ -16,6 +16,7 @@ use crate::store::{Records, Revocable, SecretKind, Store, StoreError};
 pub mod credential;
 pub mod enforce;
 pub mod jsonpath;
+pub mod requirement;
 pub mod tools;
 
 use credential::{Credential, NewCredential};

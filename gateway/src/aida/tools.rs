@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::credential::Credential;
 use super::enforce::Action;
-use super::jsonpath;
+use super::requirement::Requirement;
 use super::Aida;
 use crate::config::{AidaConfig, ToolConfig, UnmappedTools};
 use crate::error::ApiError;
@@ -119,27 +119,13 @@ impl ToolRules {
                 )
             })?
         };
-        let amount = rule
-            .amount
-            .as_ref()
-            .and_then(|p| jsonpath::amount_at(p, &args));
-        let account = rule
-            .account
-            .as_ref()
-            .and_then(|p| jsonpath::account_at(p, &args));
-        if rule.amount.is_some() && amount.is_none() {
-            return Err(denied(
-                "amount_missing",
-                "the call names no amount where the tool's rule looks for one".into(),
-            ));
-        }
-        let action = Action {
-            scope: Some(&rule.scope),
-            amount_usd: amount,
-            account_id: account.as_deref(),
+        let req = Requirement {
+            scopes: std::slice::from_ref(&rule.scope),
+            amount: rule.amount.as_ref(),
+            account: rule.account.as_ref(),
         };
-        aida.check(cred, &action)
-            .map_err(|d| denied(d.code(), d.to_string()))
+        aida.check_payload(cred, &req, &args)
+            .map_err(|r| denied(r.code, r.message))
     }
 
     /// Checks every tool call in a complete chat completion; `Ok(n)` with how many were checked.

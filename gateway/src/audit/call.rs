@@ -21,7 +21,17 @@ pub struct CallDraft {
 
 impl CallDraft {
     pub fn new(audit: Arc<Audit>, caller: Option<&Caller>, route: &str) -> CallDraft {
-        let mut record = Record::new("llm.call", caller_info(caller));
+        Self::of_kind(audit, caller, route, "llm.call")
+    }
+
+    /// A draft of another kind of call (`a2a.dispatch`).
+    pub fn of_kind(
+        audit: Arc<Audit>,
+        caller: Option<&Caller>,
+        route: &str,
+        kind: &str,
+    ) -> CallDraft {
+        let mut record = Record::new(kind, caller_info(caller));
         record.request = Some(RequestInfo {
             route: route.to_string(),
             ..RequestInfo::default()

@@ -70,6 +70,13 @@ pub struct RequestInfo {
     pub stream: bool,
     #[serde(default)]
     pub prompt_sha256: Option<String>,
+    /// A2A dispatches: the registered agent, the JSON-RPC method and the skill enforced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -160,6 +167,16 @@ impl Record {
             None => w.null(),
             Some(q) => {
                 w.open();
+                // Keys added after the first release are written only when set, so records
+                // written before them canonicalize exactly as they did.
+                if let Some(agent) = &q.agent_id {
+                    w.key("agent_id");
+                    w.str(agent);
+                }
+                if let Some(method) = &q.method {
+                    w.key("method");
+                    w.str(method);
+                }
                 w.key("model_requested");
                 w.opt_str(q.model_requested.as_deref());
                 w.key("model_served");
@@ -170,6 +187,10 @@ impl Record {
                 w.opt_str(q.provider.as_deref());
                 w.key("route");
                 w.str(&q.route);
+                if let Some(skill) = &q.skill {
+                    w.key("skill");
+                    w.str(skill);
+                }
                 w.key("stream");
                 w.bool(q.stream);
                 w.close();

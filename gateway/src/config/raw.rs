@@ -92,6 +92,7 @@ pub(super) struct RawServer {
     pub(super) shutdown_grace_s: Option<u64>,
     pub(super) log_format: Option<LogFormat>,
     pub(super) demo_key: Option<bool>,
+    pub(super) public_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]

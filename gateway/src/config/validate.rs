@@ -88,6 +88,11 @@ impl Validator<'_> {
             log_format: s.log_format.unwrap_or_default(),
             demo_key: s.demo_key.unwrap_or(false),
             data_dir: data_dir.clone(),
+            public_url: s
+                .public_url
+                .as_ref()
+                .map(|u| self.url(u, "server.public_url"))
+                .transpose()?,
         };
 
         let store = match raw.store.backend.unwrap_or(StoreBackend::Embedded) {

@@ -17,7 +17,7 @@ mod breaker;
 mod echo;
 mod openai;
 pub mod router;
-mod sse;
+pub(crate) mod sse;
 pub mod usage;
 
 pub use usage::Usage;

@@ -1,5 +1,7 @@
 //! Thin axum handlers: take the request apart, call one service function, map the result.
 
+pub mod a2a;
+pub mod agents;
 pub mod aida;
 pub mod audit;
 pub mod health;

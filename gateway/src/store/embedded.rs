@@ -37,6 +37,8 @@ const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const AUDIT_HEAD: &str = "audit_head";
 const CACHE_BYTES: usize = 16 << 20;
 
+mod docs;
+
 pub struct EmbeddedStore {
     db: Arc<Database>,
 }
@@ -67,6 +69,7 @@ impl EmbeddedStore {
             tx.open_table(AUDIT).map_err(unavailable)?;
             tx.open_table(CHECKPOINTS).map_err(unavailable)?;
             tx.open_table(META).map_err(unavailable)?;
+            tx.open_table(docs::DOCS).map_err(unavailable)?;
         }
         tx.commit().map_err(unavailable)?;
         Ok(EmbeddedStore { db: Arc::new(db) })

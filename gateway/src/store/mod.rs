@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::StoreConfig;
+pub use docs::{Collection, DocStore, Docs, Document, PutMode};
 
+pub mod docs;
 pub mod embedded;
 pub mod redis;
 mod redis_keys;
@@ -224,8 +226,8 @@ pub trait Health: Send + Sync {
 }
 
 /// Everything the gateway needs from a store.
-pub trait Store: SecretIndex + AuditStore + Health {}
-impl<T: SecretIndex + AuditStore + Health> Store for T {}
+pub trait Store: SecretIndex + AuditStore + DocStore + Health {}
+impl<T: SecretIndex + AuditStore + DocStore + Health> Store for T {}
 
 pub async fn open(cfg: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match cfg {

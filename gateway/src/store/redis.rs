@@ -10,6 +10,8 @@ use redis::AsyncCommands;
 use super::redis_keys as k;
 use super::{format_time, parse_time, Health, SecretIndex, SecretKind, StoreError, Stored};
 
+mod docs;
+
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,

@@ -28,3 +28,8 @@ pub const AUDIT_HEAD: &str = "parapet:audit:head";
 
 /// Hash of seq -> signed checkpoint note.
 pub const AUDIT_CHECKPOINTS: &str = "parapet:audit:checkpoints";
+
+/// Hash of id -> JSON document, one per collection (`agents`, ...).
+pub fn docs(collection: &str) -> String {
+    format!("{PREFIX}docs:{collection}")
+}

@@ -316,6 +316,47 @@ impl Gateway {
             .unwrap_or_else(|e| self.fail(&format!("DELETE /api/keys/{id} failed: {e}")))
     }
 
+    /// An admin API call with the admin token: `(status, JSON body or null)`.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut rb = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.admin_url))
+            .bearer_auth(self.admin_token());
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        let resp = rb
+            .send()
+            .await
+            .unwrap_or_else(|e| self.fail(&format!("{method} {path} failed: {e}")));
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Every audit record so far, through the SIEM cursor.
+    pub async fn audit_records(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let path = format!("/api/audit/events?after={after}&limit=500");
+            let (status, page) = self.admin(reqwest::Method::GET, &path, None).await;
+            assert_eq!(status, 200, "GET {path}: {page}");
+            let data = page["data"].as_array().cloned().unwrap_or_default();
+            if data.is_empty() {
+                return out;
+            }
+            after = page["next"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no next in {page}"));
+            out.extend(data);
+        }
+    }
+
     /// `GET /metrics` with the admin token; asserts 200.
     pub async fn metrics(&self) -> String {
         let resp = self

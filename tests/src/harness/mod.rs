@@ -9,10 +9,12 @@
     reason = "test harness: failing loudly is the point"
 )]
 
+mod a2a_agent;
 mod config;
 mod gateway;
 mod redis;
 
+pub use a2a_agent::A2aAgent;
 pub use config::ConfigBuilder;
 pub use gateway::{parapet_bin, run_parapet, workspace_root, Gateway};
 pub use redis::Redis;

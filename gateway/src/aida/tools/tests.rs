@@ -25,7 +25,7 @@ fn setup(dir: &tempfile::TempDir) -> (Aida, Credential, ToolRules) {
     let tool = ToolConfig {
         name: "wire_transfer".into(),
         scope: "initiate_payments".parse().unwrap(),
-        amount: Some(super::jsonpath::parse("$.amount_usd").unwrap()),
+        amount: Some(crate::aida::jsonpath::parse("$.amount_usd").unwrap()),
         account: None,
     };
     let cfg = AidaConfig {

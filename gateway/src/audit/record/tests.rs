@@ -81,6 +81,7 @@ proptest::proptest! {
         with_request in proptest::bool::ANY, with_response in proptest::bool::ANY,
         with_usage in proptest::bool::ANY, tokens in proptest::num::u64::ANY,
         guardrails in proptest::option::of(any_json()), change in proptest::option::of(any_json()),
+        agent in proptest::option::of(".*"), method in proptest::option::of(".*"),
     ) {
         let mut r = sample(&kind);
         r.id = id;
@@ -95,7 +96,7 @@ proptest::proptest! {
         r.cost_usd = cost;
         r.request = with_request.then(|| RequestInfo {
             route, model_requested: model.clone(), provider: model.clone(), model_served: None, stream,
-            prompt_sha256: model,
+            prompt_sha256: model, agent_id: agent.clone(), method, skill: agent,
         });
         r.response = with_response.then(|| ResponseInfo {
             status, finish_reason: error.clone(), response_sha256: None, error, client_disconnected: stream,

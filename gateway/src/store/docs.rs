@@ -1,0 +1,106 @@
+//! Collections of JSON documents by id: agent profiles, barriers, policies, approvals and the
+//! other administrative data. Opaque bytes at the backend; `Docs` gives the typed view.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::{from_json, to_json, StoreError};
+
+/// The document collections. The name is the Redis hash suffix and the embedded key prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    Agents,
+}
+
+impl Collection {
+    pub fn name(self) -> &'static str {
+        match self {
+            Collection::Agents => "agents",
+        }
+    }
+}
+
+/// How `doc_put` treats an existing document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutMode {
+    /// `Conflict` when the id exists.
+    Create,
+    /// `Ok(false)`, nothing written, when the id does not exist.
+    Replace,
+}
+
+#[async_trait]
+pub trait DocStore: Send + Sync {
+    /// Writes a document; returns whether it was written (see `PutMode`).
+    async fn doc_put(
+        &self,
+        coll: Collection,
+        id: &str,
+        json: Vec<u8>,
+        mode: PutMode,
+    ) -> Result<bool, StoreError>;
+    async fn doc_get(&self, coll: Collection, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every document of the collection, by id ascending.
+    async fn doc_list(&self, coll: Collection) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// Returns whether a document was deleted.
+    async fn doc_delete(&self, coll: Collection, id: &str) -> Result<bool, StoreError>;
+}
+
+/// A document type and its collection.
+pub trait Document: Serialize + for<'de> Deserialize<'de> + Send + Sync {
+    const COLLECTION: Collection;
+    fn id(&self) -> &str;
+}
+
+/// Typed access to documents over any `DocStore`.
+#[async_trait]
+pub trait Docs {
+    async fn create_doc<T: Document>(&self, doc: &T) -> Result<(), StoreError>;
+    /// Replaces an existing document; `Ok(false)` when there is none.
+    async fn replace_doc<T: Document>(&self, doc: &T) -> Result<bool, StoreError>;
+    async fn get_doc<T: Document>(&self, id: &str) -> Result<Option<T>, StoreError>;
+    async fn list_docs<T: Document>(&self) -> Result<Vec<T>, StoreError>;
+    async fn delete_doc<T: Document>(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+impl<S: DocStore + ?Sized> Docs for S {
+    async fn create_doc<T: Document>(&self, doc: &T) -> Result<(), StoreError> {
+        let written = self
+            .doc_put(T::COLLECTION, doc.id(), to_json(doc)?, PutMode::Create)
+            .await?;
+        if written {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(format!(
+                "{} {} exists",
+                T::COLLECTION.name(),
+                doc.id()
+            )))
+        }
+    }
+
+    async fn replace_doc<T: Document>(&self, doc: &T) -> Result<bool, StoreError> {
+        self.doc_put(T::COLLECTION, doc.id(), to_json(doc)?, PutMode::Replace)
+            .await
+    }
+
+    async fn get_doc<T: Document>(&self, id: &str) -> Result<Option<T>, StoreError> {
+        self.doc_get(T::COLLECTION, id)
+            .await?
+            .map(|b| from_json(&b))
+            .transpose()
+    }
+
+    async fn list_docs<T: Document>(&self) -> Result<Vec<T>, StoreError> {
+        self.doc_list(T::COLLECTION)
+            .await?
+            .iter()
+            .map(|b| from_json(b))
+            .collect()
+    }
+
+    async fn delete_doc<T: Document>(&self, id: &str) -> Result<bool, StoreError> {
+        self.doc_delete(T::COLLECTION, id).await
+    }
+}
