@@ -15,6 +15,8 @@ use parapet_classifiers::SecretDetector;
 use serde_json::{Map, Value};
 
 use crate::a2a::A2a;
+use crate::approvals::Approvals;
+use crate::policy::PolicyEngine;
 use crate::aida::tools::ToolRules;
 use crate::aida::Aida;
 use crate::audit::call::CallDraft;
@@ -32,6 +34,24 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/readyz",
     "/a2a/{agent_id}/.well-known/agent-card.json",
 ];
+
+/// Admin routes a person may call with their own virtual key or JWT besides the admin token:
+/// the decision API (agents' tools ask before acting) and approvals (approvers are people; the
+/// admin token is a service identity and cannot approve).
+pub const PERSON_ROUTES: &[&str] = &[
+    "/api/v1/decisions/check",
+    "/api/v1/decisions/batch",
+    "/api/v1/approvals",
+    "/api/v1/approvals/{id}",
+    "/api/v1/approvals/{id}/approve",
+    "/api/v1/approvals/{id}/deny",
+];
+
+fn is_person_route(req: &Request) -> bool {
+    req.extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| PERSON_ROUTES.contains(&p.as_str()))
+}
 
 /// Whether a request is for one of `PUBLIC_ROUTES`, by the route it matched.
 fn is_public(req: &Request) -> bool {
@@ -51,6 +71,9 @@ pub struct AppState {
     pub aida: Option<Arc<Aida>>,
     pub tools: ToolRules,
     pub a2a: A2a,
+    /// Policies, roles, bindings and grants, live.
+    pub policy: Arc<PolicyEngine>,
+    pub approvals: Arc<Approvals>,
     pub started_unix: i64,
     secrets: SecretDetector,
 }
@@ -60,6 +83,10 @@ pub struct AppState {
 pub struct RequestId(pub String);
 
 impl AppState {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the services the app is built from, each made once at start"
+    )]
     pub fn new(
         cfg: Config,
         store: Arc<dyn Store>,
@@ -68,10 +95,13 @@ impl AppState {
         metrics: Option<PrometheusHandle>,
         audit: Arc<Audit>,
         aida: Option<Arc<Aida>>,
+        policy: Arc<PolicyEngine>,
     ) -> Result<Self, String> {
         let tools = ToolRules::new(&cfg.aida);
         let secrets = SecretDetector::new().map_err(|e| format!("classifier: {e}"))?;
         let a2a = A2a::new(store.clone(), Duration::from_secs(5))?;
+        let approvals = Arc::new(Approvals::new(policy.clone(), audit.clone()));
+        approvals.spawn_sweeper();
         Ok(AppState {
             cfg,
             store,
@@ -82,6 +112,8 @@ impl AppState {
             aida,
             tools,
             a2a,
+            policy,
+            approvals,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
         })
@@ -156,6 +188,60 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
             get(routes::agents::get)
                 .put(routes::agents::replace)
                 .delete(routes::agents::delete),
+        )
+        .route(
+            "/api/v1/decisions/check",
+            post(routes::decisions::check),
+        )
+        .route(
+            "/api/v1/decisions/batch",
+            post(routes::decisions::batch),
+        )
+        .route(
+            "/api/v1/policies",
+            post(routes::policies::create).get(routes::policies::list),
+        )
+        .route(
+            "/api/v1/policies/{id}",
+            get(routes::policies::get)
+                .put(routes::policies::replace)
+                .delete(routes::policies::delete),
+        )
+        .route(
+            "/api/v1/policies/{id}/versions",
+            get(routes::policies::versions),
+        )
+        .route("/api/v1/roles", get(routes::policies::roles))
+        .route(
+            "/api/v1/roles/{name}",
+            get(routes::policies::role)
+                .put(routes::policies::put_role)
+                .delete(routes::policies::delete_role),
+        )
+        .route("/api/v1/role-bindings", get(routes::policies::bindings))
+        .route(
+            "/api/v1/role-bindings/{subject}",
+            get(routes::policies::binding)
+                .put(routes::policies::put_binding)
+                .delete(routes::policies::delete_binding),
+        )
+        .route("/api/v1/approvals", get(routes::approvals::list))
+        .route("/api/v1/approvals/{id}", get(routes::approvals::get))
+        .route(
+            "/api/v1/approvals/{id}/approve",
+            post(routes::approvals::approve),
+        )
+        .route(
+            "/api/v1/approvals/{id}/deny",
+            post(routes::approvals::deny),
+        )
+        .route(
+            "/api/v1/grants",
+            post(routes::approvals::create_grant).get(routes::approvals::grants),
+        )
+        .route(
+            "/api/v1/grants/{id}",
+            get(routes::approvals::grant).delete(routes::approvals::revoke_grant),
         )
         .route("/api/audit/events", get(routes::audit::events))
         .route("/api/audit/verify", get(routes::audit::verify))
@@ -267,7 +353,13 @@ async fn authenticate_admin(
     if is_public(&req) {
         return next.run(req).await;
     }
-    match app.identity.resolve_admin(req.headers()) {
+    let resolved = match app.identity.resolve_admin(req.headers()) {
+        Err(ApiError::InvalidAdminToken) if is_person_route(&req) => {
+            app.identity.resolve(req.headers()).await
+        }
+        other => other,
+    };
+    match resolved {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
             next.run(req).await

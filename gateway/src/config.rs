@@ -37,6 +37,18 @@ pub struct Config {
     pub audit: AuditConfig,
     pub webhooks: Vec<WebhookConfig>,
     pub aida: AidaConfig,
+    pub policies: PoliciesConfig,
+}
+
+/// `[policies]`: the per-call check of model calls and A2A messages.
+#[derive(Debug, Clone, Default)]
+pub struct PoliciesConfig {
+    /// Check every model call and A2A message against the policies (default off, so a fresh
+    /// install works; with no stored policy the shipped default set applies).
+    pub enforce: bool,
+    /// Request header carrying the caller's country (set by the TLS front or a geo-IP proxy),
+    /// lower case; becomes `ctx.context.ip_country`.
+    pub ip_country_header: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +154,9 @@ pub struct JwtConfig {
     pub keys: JwtKeySource,
     pub groups_claim: String,
     pub subject_claim: String,
+    /// Claim that says whether the person used MFA: a boolean, or OIDC `amr` (an array that
+    /// contains "mfa").
+    pub mfa_claim: String,
     pub leeway_s: u64,
     pub jwks_cache: Duration,
 }
@@ -258,6 +273,7 @@ fn unreachable_default() -> Config {
             unmapped_tools: UnmappedTools::Deny,
             tools: vec![],
         },
+        policies: PoliciesConfig::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod a2a;
 pub mod aida;
 pub mod app;
+pub mod approvals;
 pub mod audit;
 pub mod bootstrap;
 pub mod cli;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod identity;
 pub mod pipeline;
+pub mod policy;
 pub mod providers;
 pub mod routes;
 pub mod secret;

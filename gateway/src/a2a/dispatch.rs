@@ -32,6 +32,7 @@ use crate::audit::call::{sha256_hex, CallDraft};
 use crate::audit::record::ResponseInfo;
 use crate::error::ApiError;
 use crate::identity::Caller;
+use crate::policy::gate::{self, Call, CallHeaders};
 use crate::providers::sse::{parse_event, SseStream, Transform};
 use crate::providers::{StreamItem, UpstreamError};
 
@@ -90,7 +91,8 @@ pub async fn dispatch(
     let prepared = match body {
         Ok(body) => {
             draft.request().prompt_sha256 = Some(sha256_hex(&body));
-            prepare(&app, &caller, &agent_id, &body, &mut draft)
+            let call_headers = CallHeaders::read(&headers, &app.cfg.policies);
+            prepare(&app, &caller, &agent_id, &body, &call_headers, &mut draft)
                 .await
                 .map(|p| (p, body))
         }
@@ -141,6 +143,7 @@ async fn prepare(
     caller: &Caller,
     agent_id: &str,
     body: &[u8],
+    headers: &CallHeaders,
     draft: &mut CallDraft,
 ) -> Result<Prepared, Refused> {
     let profile = app.a2a.profile(agent_id).await.map_err(|e| {
@@ -179,6 +182,9 @@ async fn prepare(
                 draft.record.aida_scope_verified = Some(verdict.is_ok());
             }
             verdict.map_err(refused)?;
+            check_policy(app, caller, &profile, skill, headers, draft)
+                .await
+                .map_err(|(status, e)| Refused::new(status, &req.id, e))?;
         }
         Kind::Task => {
             if let (Some(cred), Some(aida)) = (&caller.credential, &app.aida) {
@@ -201,6 +207,53 @@ async fn prepare(
         id: req.id,
         method,
     })
+}
+
+/// The policy check of a message (`[policies] enforce`): `a2a.message.send` on the agent, with
+/// its owner and the skill as attributes; refusals keep HTTP 200 like the credential's.
+async fn check_policy(
+    app: &AppState,
+    caller: &Caller,
+    profile: &AgentProfile,
+    skill: Option<&SkillRule>,
+    headers: &CallHeaders,
+    draft: &mut CallDraft,
+) -> Result<(), (StatusCode, RpcError)> {
+    if !app.cfg.policies.enforce {
+        return Ok(());
+    }
+    let body_sha256 = draft.request().prompt_sha256.clone().unwrap_or_default();
+    let route = draft.request().route.clone();
+    let mut attrs = serde_json::Map::new();
+    attrs.insert("owner".into(), Value::from(profile.owner.clone()));
+    attrs.insert("skill".into(), Value::from(skill.map(|s| s.id.clone())));
+    let call = Call {
+        action: "a2a.message.send",
+        resource_type: "agent",
+        resource_id: &profile.id,
+        attrs,
+        body_sha256: &body_sha256,
+        route: &route,
+    };
+    gate::authorize(app, caller, headers, call, draft)
+        .await
+        .map_err(|e| {
+            let status = if e.status() == StatusCode::FORBIDDEN {
+                StatusCode::OK
+            } else {
+                e.status()
+            };
+            let code = match e.status() {
+                StatusCode::FORBIDDEN => code::REFUSED,
+                StatusCode::SERVICE_UNAVAILABLE => code::AUDIT_UNAVAILABLE,
+                _ => code::AGENT_UNAVAILABLE,
+            };
+            let mut err = RpcError::new(code, e.code(), e.to_string());
+            if let ApiError::ApprovalRequired { approval_id, .. } = e {
+                err.approval_id = Some(approval_id);
+            }
+            (status, err)
+        })
 }
 
 /// The skill a message is for: the one it names, or the agent's only skill. An agent with

@@ -59,6 +59,8 @@ pub struct RpcError {
     pub code: i64,
     pub reason: &'static str,
     pub message: String,
+    /// `approval_required`: the approval to retry with (in `data.approval_id`).
+    pub approval_id: Option<String>,
 }
 
 impl RpcError {
@@ -67,16 +69,21 @@ impl RpcError {
             code,
             reason,
             message: message.into(),
+            approval_id: None,
         }
     }
 
     /// The JSON-RPC response object. The message starts with the reason code so clients that
     /// surface only the message still show which check refused.
     pub fn body(&self, id: &Value) -> Value {
+        let mut data = json!({"reason": self.reason});
+        if let (Some(a), Value::Object(d)) = (&self.approval_id, &mut data) {
+            d.insert("approval_id".into(), json!(a));
+        }
         json!({"jsonrpc": "2.0", "id": id, "error": {
             "code": self.code,
             "message": format!("{}: {}", self.reason, self.message),
-            "data": {"reason": self.reason},
+            "data": data,
         }})
     }
 }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 pub mod audit;
 pub mod credentials;
 pub mod keys;
+pub mod policy;
 pub mod serve;
 
 /// Exit status for a configuration error (EX_CONFIG is 78; the design fixes 64, EX_USAGE).
@@ -44,6 +45,11 @@ enum Command {
         #[command(flatten)]
         admin: keys::AdminArgs,
     },
+    /// Policy files: lint them, or run test cases against them (no gateway needed).
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCommand,
+    },
     /// Manage virtual keys through the admin API of a running gateway.
     Keys {
         #[command(subcommand)]
@@ -69,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Serve { config } => runtime.block_on(serve::run(config)),
         Command::Keys { command, admin } => runtime.block_on(keys::run(command, admin)),
         Command::Audit { command } => runtime.block_on(audit::run(command)),
+        Command::Policy { command } => policy::run(command),
         Command::Credentials { command, admin } => {
             runtime.block_on(credentials::run(command, admin))
         }

@@ -149,7 +149,21 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         Some(signer),
         Webhooks::new(cfg.webhooks.clone()),
     );
-    let state = match AppState::new(cfg.clone(), store, identity, router, metrics, audit, aida) {
+    let policy = match crate::policy::PolicyEngine::load(store.clone()).await {
+        Ok(p) => p,
+        Err(e) => return fail(format!("cannot load the policies: {e}")),
+    };
+    policy.spawn_poller();
+    let state = match AppState::new(
+        cfg.clone(),
+        store,
+        identity,
+        router,
+        metrics,
+        audit,
+        aida,
+        policy,
+    ) {
         Ok(s) => Arc::new(s),
         Err(e) => return fail(e),
     };

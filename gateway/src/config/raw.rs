@@ -27,6 +27,15 @@ pub(super) struct RawConfig {
     pub(super) aida: RawAida,
     #[serde(default)]
     pub(super) tools: Vec<RawTool>,
+    #[serde(default)]
+    pub(super) policies: RawPolicies,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPolicies {
+    pub(super) enforce: Option<bool>,
+    pub(super) ip_country_header: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -203,12 +212,18 @@ pub(super) struct RawJwt {
     pub(super) groups_claim: String,
     #[serde(default = "default_subject_claim")]
     pub(super) subject_claim: String,
+    #[serde(default = "default_mfa_claim")]
+    pub(super) mfa_claim: String,
     pub(super) leeway_s: Option<u64>,
     pub(super) jwks_cache_s: Option<u64>,
 }
 
 pub(super) fn default_groups_claim() -> String {
     "groups".into()
+}
+
+pub(super) fn default_mfa_claim() -> String {
+    "amr".into()
 }
 
 pub(super) fn default_subject_claim() -> String {

@@ -286,6 +286,7 @@ impl Validator<'_> {
             });
         }
         let aida = self.aida(raw.aida, raw.tools)?;
+        let policies = self.policies(raw.policies)?;
         Ok(Config {
             no_config: false,
             server,
@@ -297,6 +298,28 @@ impl Validator<'_> {
             audit,
             webhooks,
             aida,
+            policies,
+        })
+    }
+
+    fn policies(&self, p: RawPolicies) -> Result<PoliciesConfig, ConfigError> {
+        let ip_country_header = match p.ip_country_header {
+            Some(h) => {
+                let name = h.get_ref().trim().to_ascii_lowercase();
+                if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() || name.is_empty() {
+                    return self.err(
+                        Some(h.span()),
+                        "policies.ip_country_header",
+                        format!("'{name}' is not an HTTP header name"),
+                    );
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        Ok(PoliciesConfig {
+            enforce: p.enforce.unwrap_or(false),
+            ip_country_header,
         })
     }
 
@@ -444,6 +467,7 @@ impl Validator<'_> {
             keys,
             groups_claim: j.groups_claim,
             subject_claim: j.subject_claim,
+            mfa_claim: j.mfa_claim,
             leeway_s: j.leeway_s.unwrap_or(30),
             jwks_cache: Duration::from_secs(j.jwks_cache_s.unwrap_or(600)),
         })

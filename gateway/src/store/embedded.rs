@@ -70,6 +70,7 @@ impl EmbeddedStore {
             tx.open_table(CHECKPOINTS).map_err(unavailable)?;
             tx.open_table(META).map_err(unavailable)?;
             tx.open_table(docs::DOCS).map_err(unavailable)?;
+            tx.open_table(docs::GENERATIONS).map_err(unavailable)?;
         }
         tx.commit().map_err(unavailable)?;
         Ok(EmbeddedStore { db: Arc::new(db) })

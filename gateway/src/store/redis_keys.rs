@@ -33,3 +33,8 @@ pub const AUDIT_CHECKPOINTS: &str = "parapet:audit:checkpoints";
 pub fn docs(collection: &str) -> String {
     format!("{PREFIX}docs:{collection}")
 }
+
+/// Counter moved by every write to a document collection.
+pub fn docs_generation(collection: &str) -> String {
+    format!("{PREFIX}docs:{collection}:generation")
+}
