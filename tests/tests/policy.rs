@@ -514,3 +514,60 @@ async fn break_glass_grants_allow_until_they_expire_or_are_revoked() {
     assert!(records.iter().any(|r| r["kind"] == "grant.created" && r["change"]["after"]["ticket_url"] == "https://tickets.example/INC-7"));
     assert!(records.iter().any(|r| r["kind"] == "grant.revoked"));
 }
+
+#[tokio::test]
+async fn a2a_messages_are_checked_and_refusals_are_json_rpc_errors() {
+    let agent = parapet_tests::harness::A2aAgent::start();
+    let mock = MockServer::start().unwrap();
+    let gw = Gateway::start(&enforcing(&mock, None), &env());
+    let key = gw.create_key("ops-app", &[]).await;
+    let approver = gw.create_key("olga", &[]).await;
+    let profile = json!({"id": "ops", "name": "Ops agent", "url": agent.base_url(), "owner": "it",
+                         "skills": [{"id": "account_lookup", "required_scopes": []}]});
+    let (s, b) = gw.admin(Method::POST, "/api/agents", Some(&profile)).await;
+    assert_eq!(s, 201, "{b}");
+    let rules = [
+        json!({"id": "a2a-geo", "display_name": "Agents only from the US", "effect": "deny", "priority": 10,
+               "actions": ["a2a.*"], "condition": {"op": "not_in", "args": ["ctx.context.ip_country", ["US"]]}}),
+        json!({"id": "lookup-approval", "display_name": "Lookups need approval", "effect": "require_approval", "priority": 20,
+               "actions": ["a2a.message.send"], "condition": {"op": "eq", "args": ["ctx.resource.attrs.skill", "account_lookup"]},
+               "approval": {"approvers": ["group:treasury"]}}),
+    ];
+    for r in rules {
+        let (s, b) = gw.admin(Method::POST, "/api/v1/policies", Some(&r)).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let msg = json!({"jsonrpc": "2.0", "id": "r-1", "method": "SendMessage", "params": {"message": {
+        "messageId": "m-1", "role": "ROLE_USER", "metadata": {"skill": "account_lookup"}, "parts": [{"text": "balance of ACC-1"}]}}});
+    let send = |country: &'static str, approval: Option<String>| {
+        let (gw, key, msg) = (&gw, &key, &msg);
+        async move {
+            let mut rb = gw.client().post(format!("{}/a2a/ops", gw.proxy_url())).bearer_auth(key)
+                .header("A2A-Version", "1.0").header("x-country", country).json(msg);
+            if let Some(a) = approval {
+                rb = rb.header("x-parapet-approval", a);
+            }
+            let resp = rb.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, b) = send("CN", None).await;
+    assert_eq!((s, b["error"]["code"].as_i64()), (200, Some(-32040)), "{b}");
+    assert_eq!(b["error"]["data"]["reason"], "policy_denied");
+    let (s, b) = send("US", None).await;
+    assert_eq!((s, b["error"]["data"]["reason"].as_str()), (200, Some("approval_required")), "{b}");
+    let id = b["error"]["data"]["approval_id"].as_str().unwrap().to_owned();
+    // olga is in group treasury through her JWT.
+    let olga_jwt = jwt("olga", &["pwd"]);
+    let (s, b) = as_person(&gw, &approver, &format!("/api/v1/approvals/{id}/approve"), &json!({})).await;
+    assert_eq!(s, 403, "a key carries no groups: {b}");
+    let (s, b) = as_person(&gw, &olga_jwt, &format!("/api/v1/approvals/{id}/approve"), &json!({})).await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("approved")), "{b}");
+    let (s, b) = send("US", Some(id.clone())).await;
+    assert_eq!(s, 200);
+    assert!(b.get("result").is_some(), "the agent answered: {b}");
+    let (_, b) = send("US", Some(id)).await;
+    assert_eq!(b["error"]["data"]["reason"], "approval_invalid", "{b}");
+    let records = gw.audit_records().await;
+    assert!(records.iter().any(|r| r["kind"] == "a2a.dispatch" && r["policy"]["policy_id"] == "a2a-geo"));
+}
