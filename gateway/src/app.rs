@@ -15,15 +15,15 @@ use parapet_classifiers::SecretDetector;
 use serde_json::{Map, Value};
 
 use crate::a2a::A2a;
-use crate::approvals::Approvals;
-use crate::policy::PolicyEngine;
 use crate::aida::tools::ToolRules;
 use crate::aida::Aida;
+use crate::approvals::Approvals;
 use crate::audit::call::CallDraft;
 use crate::audit::Audit;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::Identity;
+use crate::policy::PolicyEngine;
 use crate::providers::router::Router as ModelRouter;
 use crate::routes;
 use crate::store::Store;
@@ -189,14 +189,8 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
                 .put(routes::agents::replace)
                 .delete(routes::agents::delete),
         )
-        .route(
-            "/api/v1/decisions/check",
-            post(routes::decisions::check),
-        )
-        .route(
-            "/api/v1/decisions/batch",
-            post(routes::decisions::batch),
-        )
+        .route("/api/v1/decisions/check", post(routes::decisions::check))
+        .route("/api/v1/decisions/batch", post(routes::decisions::batch))
         .route(
             "/api/v1/policies",
             post(routes::policies::create).get(routes::policies::list),
@@ -231,10 +225,7 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
             "/api/v1/approvals/{id}/approve",
             post(routes::approvals::approve),
         )
-        .route(
-            "/api/v1/approvals/{id}/deny",
-            post(routes::approvals::deny),
-        )
+        .route("/api/v1/approvals/{id}/deny", post(routes::approvals::deny))
         .route(
             "/api/v1/grants",
             post(routes::approvals::create_grant).get(routes::approvals::grants),

@@ -82,7 +82,10 @@ pub enum ApiError {
     PolicyDenied(String),
     /// A policy requires a person's approval; the body carries `approval_id`.
     #[error("{message}")]
-    ApprovalRequired { approval_id: String, message: String },
+    ApprovalRequired {
+        approval_id: String,
+        message: String,
+    },
     /// An `X-Parapet-Approval` that cannot be used for this call.
     #[error("{0}")]
     ApprovalInvalid(String),

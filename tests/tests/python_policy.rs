@@ -40,18 +40,44 @@ async fn the_openai_sdk_gets_an_approval_required_error_and_retries_once_approve
     let rule = json!({"id": "gpt-approval", "display_name": "gpt-test needs approval", "effect": "require_approval",
         "priority": 10, "actions": ["llm.chat.create"], "condition": {"op": "eq", "args": ["ctx.resource.id", "gpt-test"]},
         "approval": {"approvers": ["role:desk_head"], "require_justification": true}});
-    let (s, b) = gw.admin(Method::POST, "/api/v1/policies", Some(&rule)).await;
+    let (s, b) = gw
+        .admin(Method::POST, "/api/v1/policies", Some(&rule))
+        .await;
     assert_eq!(s, 201, "{b}");
-    let (s, b) = gw.admin(Method::POST, "/api/v1/policies", Some(&json!({"id": "allow-llm", "display_name": "models",
-        "effect": "allow", "priority": 100, "actions": ["llm.*"], "condition": {}}))).await;
+    let (s, b) = gw
+        .admin(
+            Method::POST,
+            "/api/v1/policies",
+            Some(&json!({"id": "allow-llm", "display_name": "models",
+        "effect": "allow", "priority": 100, "actions": ["llm.*"], "condition": {}})),
+        )
+        .await;
     assert_eq!(s, 201, "{b}");
     // The role exists only to name approvers; with roles defined, callers need a binding too.
-    for (role, actions) in [("desk_head", json!(["approvals.decide"])), ("llm_user", json!(["llm.*"]))] {
-        let (s, b) = gw.admin(Method::PUT, &format!("/api/v1/roles/{role}"), Some(&json!({"actions": actions}))).await;
+    for (role, actions) in [
+        ("desk_head", json!(["approvals.decide"])),
+        ("llm_user", json!(["llm.*"])),
+    ] {
+        let (s, b) = gw
+            .admin(
+                Method::PUT,
+                &format!("/api/v1/roles/{role}"),
+                Some(&json!({"actions": actions})),
+            )
+            .await;
         assert_eq!(s, 200, "{b}");
     }
-    for (who, roles) in [("desk-head", json!(["desk_head"])), ("python-sdk", json!(["llm_user"]))] {
-        let (s, b) = gw.admin(Method::PUT, &format!("/api/v1/role-bindings/{who}"), Some(&json!({"roles": roles}))).await;
+    for (who, roles) in [
+        ("desk-head", json!(["desk_head"])),
+        ("python-sdk", json!(["llm_user"])),
+    ] {
+        let (s, b) = gw
+            .admin(
+                Method::PUT,
+                &format!("/api/v1/role-bindings/{who}"),
+                Some(&json!({"roles": roles})),
+            )
+            .await;
         assert_eq!(s, 200, "{b}");
     }
     let base = format!("{}/v1", gw.proxy_url());

@@ -250,7 +250,7 @@ async fn check_policy(
             };
             let mut err = RpcError::new(code, e.code(), e.to_string());
             if let ApiError::ApprovalRequired { approval_id, .. } = e {
-                err.approval_id = Some(approval_id);
+                err.approval_id = Some(Box::new(approval_id));
             }
             (status, err)
         })

@@ -58,9 +58,9 @@ pub mod code {
 pub struct RpcError {
     pub code: i64,
     pub reason: &'static str,
-    pub message: String,
+    pub message: Box<str>,
     /// `approval_required`: the approval to retry with (in `data.approval_id`).
-    pub approval_id: Option<String>,
+    pub approval_id: Option<Box<String>>,
 }
 
 impl RpcError {
@@ -68,7 +68,7 @@ impl RpcError {
         RpcError {
             code,
             reason,
-            message: message.into(),
+            message: message.into().into_boxed_str(),
             approval_id: None,
         }
     }

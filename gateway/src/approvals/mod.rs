@@ -200,12 +200,13 @@ impl Approvals {
     }
 
     /// Opens an approval for a `require_approval` decision (audited, webhook `approval.created`).
-    pub async fn create(&self, caller: &Caller, new: NewApproval<'_>) -> Result<Approval, ApiError> {
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        new: NewApproval<'_>,
+    ) -> Result<Approval, ApiError> {
         let live = self.engine.live();
-        let spec = live
-            .set
-            .get(new.policy_id)
-            .and_then(|p| p.approval.clone());
+        let spec = live.set.get(new.policy_id).and_then(|p| p.approval.clone());
         let now = Utc::now();
         let ttl = spec
             .as_ref()
@@ -234,7 +235,8 @@ impl Approvals {
             decided_at: None,
             used_at: None,
         };
-        self.record(caller, "approval.created", None, &approval).await?;
+        self.record(caller, "approval.created", None, &approval)
+            .await?;
         self.engine
             .store()
             .create_doc(&approval)
@@ -391,7 +393,9 @@ impl Approvals {
         let invalid = |m: String| ApiError::ApprovalInvalid(m);
         let (before, stored) = match self.versioned(id).await {
             Ok(v) => v,
-            Err(ApiError::NotFound(_)) => return Err(invalid(format!("no approval with id '{id}'"))),
+            Err(ApiError::NotFound(_)) => {
+                return Err(invalid(format!("no approval with id '{id}'")))
+            }
             Err(e) => return Err(e),
         };
         let now = Utc::now();
@@ -492,3 +496,6 @@ pub fn view(a: &Approval) -> Value {
     }
     v
 }
+
+#[cfg(test)]
+mod tests;

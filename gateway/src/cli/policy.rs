@@ -114,7 +114,9 @@ fn run_test(files: &[PathBuf], cases: &Path, roles: Option<&Path>) -> Result<boo
     }
     let set = PolicySet::compile(all).map_err(|e| e.to_string())?;
     let beside = dir.join("roles.json");
-    let roles_file = roles.map(Path::to_path_buf).or_else(|| beside.exists().then_some(beside));
+    let roles_file = roles
+        .map(Path::to_path_buf)
+        .or_else(|| beside.exists().then_some(beside));
     let roles = match &roles_file {
         Some(f) => Some(
             Roles::compile(parse_roles(&read(f)?).map_err(|e| format!("{}: {e}", f.display()))?)
@@ -122,8 +124,7 @@ fn run_test(files: &[PathBuf], cases: &Path, roles: Option<&Path>) -> Result<boo
         ),
         None => None,
     };
-    let cases_list =
-        parse_cases(&read(cases)?).map_err(|e| format!("{}: {e}", cases.display()))?;
+    let cases_list = parse_cases(&read(cases)?).map_err(|e| format!("{}: {e}", cases.display()))?;
     let results = run_cases(&set, roles.as_ref(), &cases_list);
     print!("{}", table(&results));
     let failed = results.iter().filter(|r| !r.passed).count();
@@ -161,3 +162,6 @@ fn table(results: &[parapet_policies::CaseResult]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

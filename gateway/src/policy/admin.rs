@@ -179,9 +179,16 @@ impl PolicyEngine {
         let before = self.policy(id).await?;
         self.check_set(None, Some(id)).await?;
         audit
-            .admin_change(caller, "admin.policy.delete", id, to_value(&before), Value::Null)
+            .admin_change(
+                caller,
+                "admin.policy.delete",
+                id,
+                to_value(&before),
+                Value::Null,
+            )
             .await?;
-        self.write_version(id, before.version + 1, None, caller).await?;
+        self.write_version(id, before.version + 1, None, caller)
+            .await?;
         self.store
             .delete_doc::<StoredPolicy>(id)
             .await
@@ -224,7 +231,12 @@ impl PolicyEngine {
                 to_value(&role),
             )
             .await?;
-        put_doc(self.store.as_ref(), &RoleDoc(role.clone()), before.is_some()).await?;
+        put_doc(
+            self.store.as_ref(),
+            &RoleDoc(role.clone()),
+            before.is_some(),
+        )
+        .await?;
         self.reload().await?;
         Ok(role)
     }
@@ -242,7 +254,13 @@ impl PolicyEngine {
             .map_err(store_err)?
             .ok_or_else(|| ApiError::NotFound(format!("no role '{name}'")))?;
         audit
-            .admin_change(caller, "admin.role.delete", name, to_value(&before.0), Value::Null)
+            .admin_change(
+                caller,
+                "admin.role.delete",
+                name,
+                to_value(&before.0),
+                Value::Null,
+            )
             .await?;
         self.store
             .delete_doc::<RoleDoc>(name)

@@ -129,3 +129,6 @@ pub async fn batch(
     }
     Ok(json!({"results": results}))
 }
+
+#[cfg(test)]
+mod tests;

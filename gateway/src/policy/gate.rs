@@ -72,7 +72,11 @@ fn subject_type(kind: CallerKind) -> SubjectType {
 }
 
 /// The decision request for `call` by `caller`.
-pub fn request(caller: &Caller, headers: &CallHeaders, call: &Call<'_>) -> Result<Request, ApiError> {
+pub fn request(
+    caller: &Caller,
+    headers: &CallHeaders,
+    call: &Call<'_>,
+) -> Result<Request, ApiError> {
     let mut context = Context::new();
     let mut set = |k: &str, v: Value| {
         context
@@ -182,3 +186,6 @@ pub async fn authorize(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

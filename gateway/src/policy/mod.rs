@@ -79,8 +79,8 @@ impl PolicyEngine {
     /// Loads the live state once; an unreadable store or a stored set that does not compile
     /// stops the start (fail closed).
     pub async fn load(store: Arc<dyn Store>) -> Result<Arc<PolicyEngine>, String> {
-        let default_set = PolicySet::compile(default_policies())
-            .map_err(|e| format!("default policies: {e}"))?;
+        let default_set =
+            PolicySet::compile(default_policies()).map_err(|e| format!("default policies: {e}"))?;
         let live = read_live(&store, [0; 4]).await.map_err(|e| e.to_string())?;
         Ok(Arc::new(PolicyEngine {
             store,
@@ -203,3 +203,6 @@ async fn read_live(store: &Arc<dyn Store>, generations: [u64; 4]) -> Result<Live
         generations,
     })
 }
+
+#[cfg(test)]
+mod tests;

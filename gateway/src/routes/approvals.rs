@@ -112,9 +112,6 @@ pub async fn revoke_grant(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let g = app
-        .policy
-        .revoke_grant(&app.audit, &caller, &id)
-        .await?;
+    let g = app.policy.revoke_grant(&app.audit, &caller, &id).await?;
     Ok(axum::Json(g.view(Utc::now())).into_response())
 }

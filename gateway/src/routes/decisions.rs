@@ -32,7 +32,10 @@ pub async fn batch(
 ) -> Result<Response, ApiError> {
     let mut body = json_value(req, app.cfg.server.max_body_bytes).await?;
     let Some(Value::Array(items)) = body.get_mut("requests").map(Value::take) else {
-        return Err(ApiError::invalid_type("requests", "an array of decision requests"));
+        return Err(ApiError::invalid_type(
+            "requests",
+            "an array of decision requests",
+        ));
     };
     if items.len() > MAX_BATCH {
         return Err(ApiError::InvalidValue {

@@ -13,8 +13,8 @@ use crate::audit::call::{sha256_hex, CallDraft};
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::pipeline::chat;
-use crate::policy::gate::CallHeaders;
 use crate::pipeline::tool_hold::{CallCheck, ToolHold};
+use crate::policy::gate::CallHeaders;
 use crate::providers::router::Routed;
 use crate::providers::Reply;
 
