@@ -41,14 +41,28 @@ pub struct Config {
 }
 
 /// `[policies]`: the per-call check of model calls and A2A messages.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PoliciesConfig {
     /// Check every model call and A2A message against the policies (default off, so a fresh
     /// install works; with no stored policy the shipped default set applies).
     pub enforce: bool,
+    /// Record every decision of the decision API (default true). `false` is for measuring the
+    /// API without the log, or where the calling service records decisions itself; model calls
+    /// and approvals are recorded regardless.
+    pub audit_decisions: bool,
     /// Request header carrying the caller's country (set by the TLS front or a geo-IP proxy),
     /// lower case; becomes `ctx.context.ip_country`.
     pub ip_country_header: Option<String>,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        PoliciesConfig {
+            enforce: false,
+            audit_decisions: true,
+            ip_country_header: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

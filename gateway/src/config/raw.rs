@@ -35,6 +35,7 @@ pub(super) struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPolicies {
     pub(super) enforce: Option<bool>,
+    pub(super) audit_decisions: Option<bool>,
     pub(super) ip_country_header: Option<Spanned<String>>,
 }
 

@@ -319,6 +319,7 @@ impl Validator<'_> {
         };
         Ok(PoliciesConfig {
             enforce: p.enforce.unwrap_or(false),
+            audit_decisions: p.audit_decisions.unwrap_or(true),
             ip_country_header,
         })
     }

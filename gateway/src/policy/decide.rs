@@ -92,19 +92,27 @@ fn record(caller: &Caller, route: &str, policy: Value) -> Record {
     rec
 }
 
+/// Where decisions go: the audit log, unless `[policies] audit_decisions = false`.
+pub struct Recorder<'a> {
+    pub audit: &'a Audit,
+    pub enabled: bool,
+}
+
 /// One check: decided, recorded, answered.
 pub async fn check(
     engine: &PolicyEngine,
     approvals: &Approvals,
-    audit: &Audit,
+    rec: Recorder<'_>,
     caller: &Caller,
     req: Request,
 ) -> Result<Value, ApiError> {
     let (d, approval) = decide_one(engine, approvals, caller, &req).await?;
     let body = decision_json(&d, &req, approval.as_deref());
-    audit
-        .commit(record(caller, "/api/v1/decisions/check", body.clone()))
-        .await?;
+    if rec.enabled {
+        rec.audit
+            .commit(record(caller, "/api/v1/decisions/check", body.clone()))
+            .await?;
+    }
     Ok(body)
 }
 
@@ -112,7 +120,7 @@ pub async fn check(
 pub async fn batch(
     engine: &PolicyEngine,
     approvals: &Approvals,
-    audit: &Audit,
+    rec: Recorder<'_>,
     caller: &Caller,
     reqs: Vec<Request>,
 ) -> Result<Value, ApiError> {
@@ -121,9 +129,13 @@ pub async fn batch(
         let (d, approval) = decide_one(engine, approvals, caller, req).await?;
         results.push(decision_json(&d, req, approval.as_deref()));
     }
-    let commits = results
-        .iter()
-        .map(|r| audit.commit(record(caller, "/api/v1/decisions/batch", r.clone())));
+    if !rec.enabled {
+        return Ok(json!({"results": results}));
+    }
+    let commits = results.iter().map(|r| {
+        rec.audit
+            .commit(record(caller, "/api/v1/decisions/batch", r.clone()))
+    });
     for committed in join_all(commits).await {
         committed?;
     }

@@ -11,7 +11,14 @@ use super::json_value;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::identity::Caller;
-use crate::policy::decide::{self, parse_request, MAX_BATCH};
+use crate::policy::decide::{self, parse_request, Recorder, MAX_BATCH};
+
+fn recorder(app: &AppState) -> Recorder<'_> {
+    Recorder {
+        audit: &app.audit,
+        enabled: app.cfg.policies.audit_decisions,
+    }
+}
 
 pub async fn check(
     State(app): State<Arc<AppState>>,
@@ -20,7 +27,14 @@ pub async fn check(
 ) -> Result<Response, ApiError> {
     let body = json_value(req, app.cfg.server.max_body_bytes).await?;
     let request = parse_request(body, "")?;
-    let answer = decide::check(&app.policy, &app.approvals, &app.audit, &caller, request).await?;
+    let answer = decide::check(
+        &app.policy,
+        &app.approvals,
+        recorder(&app),
+        &caller,
+        request,
+    )
+    .await?;
     Ok(axum::Json(answer).into_response())
 }
 
@@ -48,6 +62,13 @@ pub async fn batch(
         .enumerate()
         .map(|(i, v)| parse_request(v, &format!("requests[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    let answer = decide::batch(&app.policy, &app.approvals, &app.audit, &caller, requests).await?;
+    let answer = decide::batch(
+        &app.policy,
+        &app.approvals,
+        recorder(&app),
+        &caller,
+        requests,
+    )
+    .await?;
     Ok(axum::Json(answer).into_response())
 }

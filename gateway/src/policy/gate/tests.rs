@@ -35,6 +35,7 @@ fn the_country_comes_only_from_the_configured_header() {
     let cfg = PoliciesConfig {
         enforce: true,
         ip_country_header: Some("x-country".into()),
+        ..PoliciesConfig::default()
     };
     assert_eq!(
         CallHeaders::read(&h, &cfg).ip_country.as_deref(),
