@@ -24,7 +24,10 @@ pub struct RedisStore {
     append_conn: Arc<tokio::sync::Mutex<Option<AppendConn>>>,
 }
 
-#[expect(deprecated, reason = "a plain connection owned by one task is what this path wants")]
+#[expect(
+    deprecated,
+    reason = "a plain connection owned by one task is what this path wants"
+)]
 type AppendConn = redis::aio::Connection;
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -279,7 +282,9 @@ impl super::AuditStore for RedisStore {
                 Err(_) => {
                     // The reply may still come: the connection is out of step, so it goes.
                     *slot = None;
-                    return Err(StoreError::Unavailable("redis did not answer within 2s".into()));
+                    return Err(StoreError::Unavailable(
+                        "redis did not answer within 2s".into(),
+                    ));
                 }
             };
         drop(slot);
