@@ -378,7 +378,7 @@ impl Canon {
                 (Some(u), _) if u <= (1 << 53) => {
                     self.buf.extend_from_slice(u.to_string().as_bytes())
                 }
-                (_, Some(i)) if i >= -(1 << 53) && i < 0 => {
+                (_, Some(i)) if (-(1 << 53)..0).contains(&i) => {
                     self.buf.extend_from_slice(i.to_string().as_bytes())
                 }
                 _ => generic(&mut self.buf, v)?,
