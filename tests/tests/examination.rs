@@ -44,7 +44,9 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 async fn inventory(gw: &Gateway) -> Vec<Value> {
-    let (status, body) = gw.admin(Method::GET, "/api/examination/inventory", None).await;
+    let (status, body) = gw
+        .admin(Method::GET, "/api/examination/inventory", None)
+        .await;
     assert_eq!(status, 200, "{body}");
     body["data"].as_array().cloned().unwrap_or_default()
 }
@@ -78,7 +80,10 @@ async fn cost_is_in_the_header_the_stream_the_record_and_the_inventory() {
         .unwrap_or_else(|| panic!("no cost comment in {text}"));
     assert!(close(comment.parse().unwrap(), cost(2.5, 10.0, 2000, 100)));
     assert!(text.trim_end().ends_with("data: [DONE]"));
-    assert!(!text.contains("\"usage\":{"), "usage chunk stripped: {text}");
+    assert!(
+        !text.contains("\"usage\":{"),
+        "usage chunk stripped: {text}"
+    );
 
     // No usage from the upstream: estimated, flagged, still priced.
     let mut body = chat("gpt-4o", 0, 0);
@@ -101,8 +106,17 @@ async fn cost_is_in_the_header_the_stream_the_record_and_the_inventory() {
     let est = &calls[2]["usage"];
     assert_eq!(est["usage_estimated"], true, "{est}");
     // "price me" is 2 tokens + 4 for the message; "twelve bytes" is 3.
-    assert_eq!((est["prompt_tokens"].as_u64(), est["completion_tokens"].as_u64()), (Some(6), Some(3)));
-    assert!(close(calls[2]["cost_usd"].as_f64().unwrap(), cost(2.5, 10.0, 6, 3)));
+    assert_eq!(
+        (
+            est["prompt_tokens"].as_u64(),
+            est["completion_tokens"].as_u64()
+        ),
+        (Some(6), Some(3))
+    );
+    assert!(close(
+        calls[2]["cost_usd"].as_f64().unwrap(),
+        cost(2.5, 10.0, 6, 3)
+    ));
 
     // The inventory: one entry per (provider, model), created Unclassified, counted.
     let settled = eventually(Duration::from_secs(5), || async {
@@ -121,7 +135,10 @@ async fn cost_is_in_the_header_the_stream_the_record_and_the_inventory() {
     assert!(mini["first_seen"].is_string() && mini["avg_compliance_score"].is_null());
     let big = entry(&inv, "gpt-4o").unwrap();
     let want = cost(2.5, 10.0, 2000, 100) + cost(2.5, 10.0, 6, 3);
-    assert!(close(big["total_cost_usd"].as_f64().unwrap(), want), "{big}");
+    assert!(
+        close(big["total_cost_usd"].as_f64().unwrap(), want),
+        "{big}"
+    );
 
     // Classification: validated enums, audited before/after.
     let (status, body) = gw
@@ -131,19 +148,33 @@ async fn cost_is_in_the_header_the_stream_the_record_and_the_inventory() {
             Some(&json!({"risk_tier": "Tier4"})),
         )
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_value")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("invalid_value"))
+    );
     let update = json!({"risk_tier": "Tier1", "data_sensitivity": "MNPI",
                         "applicable_frameworks": ["SR117", "FINRA3110"],
                         "validation_status": "InProgress", "validation_due": "2027-03-31",
                         "owner": "model-risk@bank.example"});
     let (status, body) = gw
-        .admin(Method::PUT, "/api/examination/inventory/mock.gpt-4o", Some(&update))
+        .admin(
+            Method::PUT,
+            "/api/examination/inventory/mock.gpt-4o",
+            Some(&update),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["risk_tier"], "Tier1");
-    assert_eq!(body["total_requests"], 2, "counters survive a classification");
+    assert_eq!(
+        body["total_requests"], 2,
+        "counters survive a classification"
+    );
     let (status, _) = gw
-        .admin(Method::PUT, "/api/examination/inventory/nope", Some(&update))
+        .admin(
+            Method::PUT,
+            "/api/examination/inventory/nope",
+            Some(&update),
+        )
         .await;
     assert_eq!(status, 404);
     let records = gw.audit_records().await;
@@ -180,9 +211,16 @@ async fn cost_is_in_the_header_the_stream_the_record_and_the_inventory() {
     let (status, body) = gw
         .admin(Method::GET, "/api/spend?group_by=week", None)
         .await;
-    assert_eq!((status, body["error"]["param"].as_str()), (400, Some("group_by")));
+    assert_eq!(
+        (status, body["error"]["param"].as_str()),
+        (400, Some("group_by"))
+    );
     let (_, body) = gw
-        .admin(Method::GET, "/api/spend?group_by=day&from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z", None)
+        .admin(
+            Method::GET,
+            "/api/spend?group_by=day&from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z",
+            None,
+        )
         .await;
     assert_eq!(body["data"], json!([]));
 }
@@ -199,10 +237,17 @@ async fn a_key_over_its_rate_limit_gets_429_with_retry_after() {
     let mut codes = vec![];
     for _ in 0..4 {
         let r = gw.chat(&key, &chat("gpt-4o-mini", 10, 10)).await;
-        let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
         let status = r.status().as_u16();
         let body: Value = r.json().await.unwrap();
-        codes.push((status, body["error"]["code"].as_str().map(String::from), retry.is_some_and(|s| (1..=60).contains(&s))));
+        codes.push((
+            status,
+            body["error"]["code"].as_str().map(String::from),
+            retry.is_some_and(|s| (1..=60).contains(&s)),
+        ));
     }
     // The minute may turn during the run; then a fourth call may pass.
     assert_eq!(codes[0].0, 200);
@@ -211,10 +256,17 @@ async fn a_key_over_its_rate_limit_gets_429_with_retry_after() {
     if let Some(c) = refused.first() {
         assert_eq!((c.1.as_deref(), c.2), (Some("rate_limited"), true));
     }
-    assert_eq!(gw.chat(&other, &chat("gpt-4o-mini", 10, 10)).await.status(), 200, "each key its own counter");
+    assert_eq!(
+        gw.chat(&other, &chat("gpt-4o-mini", 10, 10)).await.status(),
+        200,
+        "each key its own counter"
+    );
     let records = gw.audit_records().await;
     assert_eq!(
-        records.iter().filter(|r| r["response"]["error"] == "rate_limited").count(),
+        records
+            .iter()
+            .filter(|r| r["response"]["error"] == "rate_limited")
+            .count(),
         refused.len(),
         "refusals are audited"
     );
@@ -261,7 +313,9 @@ async fn a_budget_stops_a_key_at_its_limit_across_two_instances() {
     let ok = results.iter().filter(|r| r.0 == 200).count();
     let refused: Vec<_> = results.iter().filter(|r| r.0 == 429).collect();
     assert_eq!(ok + refused.len(), 80, "{results:?}");
-    assert!(refused.iter().all(|r| r.1.as_deref() == Some("budget_exceeded") && r.2));
+    assert!(refused
+        .iter()
+        .all(|r| r.1.as_deref() == Some("budget_exceeded") && r.2));
     // Wait for the settlements, then the key is at its limit: one more call is refused.
     tokio::time::sleep(Duration::from_millis(500)).await;
     loop {
@@ -279,9 +333,20 @@ async fn a_budget_stops_a_key_at_its_limit_across_two_instances() {
         .map(|r| r["cost_usd"].as_f64().unwrap())
         .sum();
     println!("spent {spent:.6} of {BUDGET} in {ok}+ calls; estimate {estimate:.6}");
-    assert!(spent <= BUDGET + estimate, "spent {spent} > {BUDGET} + {estimate}");
-    assert!(spent > BUDGET - 2.0 * estimate, "the budget was used: {spent}");
+    assert!(
+        spent <= BUDGET + estimate,
+        "spent {spent} > {BUDGET} + {estimate}"
+    );
+    assert!(
+        spent > BUDGET - 2.0 * estimate,
+        "the budget was used: {spent}"
+    );
     // The spend view agrees with the records.
-    let (_, view) = gws[0].admin(Method::GET, "/api/spend?group_by=key", None).await;
-    assert!(close(view["total_cost_usd"].as_f64().unwrap(), spent), "{view}");
+    let (_, view) = gws[0]
+        .admin(Method::GET, "/api/spend?group_by=key", None)
+        .await;
+    assert!(
+        close(view["total_cost_usd"].as_f64().unwrap(), spent),
+        "{view}"
+    );
 }

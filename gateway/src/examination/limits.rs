@@ -255,8 +255,7 @@ pub fn reserve(
         {
             return Err(refuse(LimitKind::RateLimited, clock.until_minute_end()));
         }
-        if l
-            .budget_nano
+        if l.budget_nano
             .is_some_and(|b| s.spent + s.reserved + est.cost_nano > b)
         {
             return Err(refuse(

@@ -154,7 +154,11 @@ impl Examination {
         let docs: Vec<Classification> = self.store.list_docs().await.map_err(unavailable)?;
         let mut out = Vec::with_capacity(docs.len());
         for c in docs {
-            let totals = self.store.inventory_totals(&c.id).await.map_err(unavailable)?;
+            let totals = self
+                .store
+                .inventory_totals(&c.id)
+                .await
+                .map_err(unavailable)?;
             out.push(InventoryEntry::new(c, totals));
         }
         Ok(out)

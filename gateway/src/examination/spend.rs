@@ -103,7 +103,11 @@ impl Spend {
                 r
             })
             .collect();
-        rows.sort_by(|a, b| b.cost_usd.total_cmp(&a.cost_usd).then(a.group.cmp(&b.group)));
+        rows.sort_by(|a, b| {
+            b.cost_usd
+                .total_cmp(&a.cost_usd)
+                .then(a.group.cmp(&b.group))
+        });
         rows
     }
 

@@ -146,6 +146,9 @@ fn a_record_without_a_team_canonicalizes_as_before_the_field_existed() {
     let mut t = r.clone();
     t.caller.team = Some("payments".into());
     let text = String::from_utf8(t.canonical().unwrap()).unwrap();
-    assert!(text.contains(r#""principal_id":null,"team":"payments"}"#), "{text}");
+    assert!(
+        text.contains(r#""principal_id":null,"team":"payments"}"#),
+        "{text}"
+    );
     assert_eq!(t.canonical().unwrap(), t.canonical_reference().unwrap());
 }

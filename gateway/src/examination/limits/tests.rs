@@ -141,7 +141,10 @@ fn a_named_rule_wins_over_the_wildcard_and_kinds_are_separate() {
         .collect();
     assert_eq!(
         counters,
-        [("key:vip", Some(nano(100.0))), ("team:risk", Some(nano(50.0)))]
+        [
+            ("key:vip", Some(nano(100.0))),
+            ("team:risk", Some(nano(50.0)))
+        ]
     );
     assert_eq!(limits.for_caller(Some("other"), None, Some("ops")).len(), 1);
 }

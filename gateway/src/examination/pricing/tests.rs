@@ -75,7 +75,11 @@ fn config_entries_override_the_table_and_prefixes_extend_it() {
         "exact config names do not capture snapshots"
     );
     assert_eq!(p.price("acme-small").unwrap().input, 3.0);
-    assert_eq!(p.price("acme-large-2").unwrap().input, 5.0, "longest prefix");
+    assert_eq!(
+        p.price("acme-large-2").unwrap().input,
+        5.0,
+        "longest prefix"
+    );
     assert_eq!(p.price("gpt-4o-mini").unwrap().input, 0.15);
 }
 

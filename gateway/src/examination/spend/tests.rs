@@ -33,8 +33,20 @@ fn call(key: &str, team: Option<&str>, model: &str, ts: &str, cost: f64) -> Reco
 #[test]
 fn spend_groups_by_each_dimension_and_skips_calls_that_reached_no_model() {
     let records = [
-        call("k1", Some("risk"), "gpt-4o", "2026-11-01T10:00:00.000000Z", 0.1),
-        call("k1", Some("risk"), "gpt-4o-mini", "2026-11-02T10:00:00.000000Z", 0.2),
+        call(
+            "k1",
+            Some("risk"),
+            "gpt-4o",
+            "2026-11-01T10:00:00.000000Z",
+            0.1,
+        ),
+        call(
+            "k1",
+            Some("risk"),
+            "gpt-4o-mini",
+            "2026-11-02T10:00:00.000000Z",
+            0.2,
+        ),
         call("k2", None, "gpt-4o", "2026-11-02T11:00:00.000000Z", 0.3),
     ];
     let mut refused = call("k2", None, "x", "2026-11-02T11:00:00.000000Z", 0.0);
@@ -57,7 +69,10 @@ fn spend_groups_by_each_dimension_and_skips_calls_that_reached_no_model() {
     );
     assert_eq!(
         sums(GroupBy::Model),
-        [("openai/gpt-4o".into(), 2, 0.4), ("openai/gpt-4o-mini".into(), 1, 0.2)]
+        [
+            ("openai/gpt-4o".into(), 2, 0.4),
+            ("openai/gpt-4o-mini".into(), 1, 0.2)
+        ]
     );
     assert_eq!(
         sums(GroupBy::Day),
@@ -69,7 +84,13 @@ fn spend_groups_by_each_dimension_and_skips_calls_that_reached_no_model() {
 #[test]
 fn csv_has_a_header_and_one_line_per_group() {
     let mut s = Spend::new(GroupBy::Key);
-    s.add(&call("k,1", None, "gpt-4o", "2026-11-01T10:00:00.000000Z", 0.25));
+    s.add(&call(
+        "k,1",
+        None,
+        "gpt-4o",
+        "2026-11-01T10:00:00.000000Z",
+        0.25,
+    ));
     assert_eq!(
         s.csv(),
         "key,requests,prompt_tokens,completion_tokens,estimated_requests,cost_usd\n\"k,1\",1,10,5,0,0.25\n"

@@ -22,12 +22,20 @@ fn embeddings_inputs_count_strings_and_token_arrays() {
 
 #[test]
 fn max_output_takes_the_request_limit_or_the_default() {
-    assert_eq!(max_output(&obj(json!({"messages": [], "max_tokens": 7}))), 7);
     assert_eq!(
-        max_output(&obj(json!({"messages": [], "max_completion_tokens": 9, "max_tokens": 7}))),
+        max_output(&obj(json!({"messages": [], "max_tokens": 7}))),
+        7
+    );
+    assert_eq!(
+        max_output(&obj(
+            json!({"messages": [], "max_completion_tokens": 9, "max_tokens": 7})
+        )),
         9
     );
-    assert_eq!(max_output(&obj(json!({"messages": []}))), DEFAULT_MAX_OUTPUT);
+    assert_eq!(
+        max_output(&obj(json!({"messages": []}))),
+        DEFAULT_MAX_OUTPUT
+    );
     assert_eq!(max_output(&obj(json!({"input": "x"}))), 0);
 }
 

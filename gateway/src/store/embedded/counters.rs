@@ -10,8 +10,7 @@ use crate::store::counters::{Counters, InventoryAdd, InventoryTotals, Reservatio
 use crate::store::StoreError;
 
 pub(super) const LIMITS: TableDefinition<&str, &[u8]> = TableDefinition::new("limit_counters");
-pub(super) const INVENTORY: TableDefinition<&str, &[u8]> =
-    TableDefinition::new("inventory_totals");
+pub(super) const INVENTORY: TableDefinition<&str, &[u8]> = TableDefinition::new("inventory_totals");
 
 fn decode<T: Default + serde::de::DeserializeOwned>(v: Option<&[u8]>) -> Result<T, StoreError> {
     match v {

@@ -162,7 +162,9 @@ impl Counters for RedisStore {
                     .map_or(Period::Day, |l| l.period);
                 refused(LimitKind::BudgetExceeded, clock.until_period_end(period))
             }
-            other => Err(StoreError::Corrupt(format!("limit script answered {other}"))),
+            other => Err(StoreError::Corrupt(format!(
+                "limit script answered {other}"
+            ))),
         }
     }
 
