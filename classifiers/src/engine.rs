@@ -21,7 +21,7 @@ impl Engine {
         Engine {
             lex: c.lexicon.state(),
             ids: c.identifiers.state(),
-            rules: RuleState::default(),
+            rules: RuleState::new(c.lexicon.max_len()),
             lex_hits: Vec::new(),
             id_hits: Vec::new(),
             committed: 0,

@@ -171,9 +171,7 @@ impl IdMatcher {
     pub(crate) fn advance(&self, st: &mut IdState, text: &Text<'_>, out: &mut Vec<IdHit>) {
         let end = text.end();
         loop {
-            let rel = text.bytes[st.scan - text.base..]
-                .iter()
-                .position(|&b| b.is_ascii_digit() || b == b'@');
+            let rel = find_trigger(&text.bytes[st.scan - text.base..]);
             let Some(rel) = rel else {
                 st.scan = end;
                 st.known = if text.eof {
@@ -309,6 +307,30 @@ impl IdMatcher {
             None => Outcome::Nothing,
         }
     }
+}
+
+/// First digit or `@`, eight bytes at a time: a word is skipped when none of its bytes lies in
+/// 0x30..=0x40 (the SWAR "has byte between" test; bytes >= 0x80 never count).
+fn find_trigger(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 128;
+    let trigger = |b: &u8| b.is_ascii_digit() || *b == b'@';
+    let mut i = 0;
+    let mut words = bytes.chunks_exact(8);
+    for w in words.by_ref() {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(w);
+        let x = u64::from_le_bytes(x);
+        let low = x & (ONES * 127);
+        let between = (ONES * (127 + 0x41) - low) & !x & (low + ONES * (127 - 0x2F)) & HIGH;
+        if between != 0 {
+            if let Some(k) = w.iter().position(trigger) {
+                return Some(i + k);
+            }
+        }
+        i += 8;
+    }
+    words.remainder().iter().position(trigger).map(|k| i + k)
 }
 
 fn record(dfa: &dense::DFA<Vec<u32>>, sid: StateID, end: usize, ends: &mut Vec<(u8, usize)>) {

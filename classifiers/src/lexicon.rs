@@ -15,6 +15,7 @@ use crate::watchlist::{ListKind, Watchlist};
 use aho_corasick::automaton::Automaton;
 use aho_corasick::automaton::StateID;
 use aho_corasick::dfa::DFA;
+use aho_corasick::nfa::contiguous;
 use aho_corasick::{Anchored, MatchKind};
 use std::collections::{HashMap, HashSet};
 
@@ -91,8 +92,45 @@ pub(crate) struct LexHit {
     pub kind: LexKind,
 }
 
+/// A DFA while its transition table stays small (fast, but 256 bytes per state); the compact
+/// contiguous NFA for large watch lists (a 10,000-issuer list would need ~100 MiB as a DFA).
+enum Machine {
+    Dfa(DFA),
+    Nfa(contiguous::NFA),
+}
+
+/// Pattern bytes up to which the DFA is used (about 16 MiB of transitions).
+const DFA_MAX_PATTERN_BYTES: usize = 64 * 1024;
+
+/// Index of a normalized, lower-cased byte in the trigram table (39 values).
+static TRI: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = NORM[i].to_ascii_lowercase();
+        t[i] = match b {
+            b'a'..=b'z' => b - b'a',
+            b'0'..=b'9' => 26 + b - b'0',
+            b'$' => 36,
+            b'&' => 37,
+            _ => 38,
+        };
+        i += 1;
+    }
+    t
+};
+const TRI_N: usize = 39;
+
+fn tri_index(a: u8, b: u8, c: u8) -> usize {
+    (usize::from(TRI[usize::from(a)]) * TRI_N + usize::from(TRI[usize::from(b)])) * TRI_N
+        + usize::from(TRI[usize::from(c)])
+}
+
 pub(crate) struct Lexicon {
-    dfa: DFA,
+    machine: Machine,
+    /// Bit per trigram that some pattern begins with (after its leading space): a word start
+    /// whose first three bytes are not in it cannot begin a match.
+    starts: Vec<u64>,
     /// Per automaton pattern, the range of `metas` it stands for.
     ranges: Vec<(u32, u32)>,
     metas: Vec<Meta>,
@@ -213,13 +251,16 @@ impl Lexicon {
                 add_name(&mut set, alias, kind);
             }
             if let Some(t) = &issuer.ticker {
+                // Exact capitals; a ticker that is also a word (or one letter) only as a
+                // cashtag or after an exchange name.
                 set.add(&format!("${t}"), kind, true, Tail::Boundary);
                 if t.len() > 1 && !is_common(t) {
                     set.add(t, kind, true, Tail::Boundary);
-                }
-                for exchange in ["NYSE", "NASDAQ", "Nasdaq", "LSE", "TSX"] {
-                    set.add(&format!("{exchange}: {t}"), kind, true, Tail::Boundary);
-                    set.add(&format!("{exchange}:{t}"), kind, true, Tail::Boundary);
+                } else {
+                    for exchange in ["NYSE", "NASDAQ", "Nasdaq", "LSE", "TSX"] {
+                        set.add(&format!("{exchange}: {t}"), kind, true, Tail::Boundary);
+                        set.add(&format!("{exchange}:{t}"), kind, true, Tail::Boundary);
+                    }
                 }
             }
         }
@@ -294,15 +335,46 @@ impl Lexicon {
             max_len = max_len.max(norm.len() - 1);
             patterns.push(norm);
         }
-        let dfa = DFA::builder()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
-            .prefilter(false)
-            .byte_classes(true)
-            .build(&patterns)?;
-        let start = dfa.next_state(Anchored::No, dfa.start_state(Anchored::No)?, b' ');
+        let mut starts = vec![0u64; (TRI_N * TRI_N * TRI_N).div_ceil(64)];
+        for p in &patterns {
+            let head = &p[1..];
+            let any: Vec<u8> = (0u8..=255)
+                .filter(|b| TRI[usize::from(*b)] != 0 || *b == b'a')
+                .collect();
+            let pick =
+                |k: usize| -> Vec<u8> { head.get(k).map_or_else(|| any.clone(), |b| vec![*b]) };
+            for &a in &pick(0) {
+                for &b in &pick(1) {
+                    for &c in &pick(2) {
+                        let t = tri_index(a, b, c);
+                        starts[t / 64] |= 1 << (t % 64);
+                    }
+                }
+            }
+        }
+        let pattern_bytes: usize = patterns.iter().map(Vec::len).sum();
+        let (machine, start) = if pattern_bytes <= DFA_MAX_PATTERN_BYTES {
+            let dfa = DFA::builder()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .prefilter(false)
+                .byte_classes(true)
+                .build(&patterns)?;
+            let start = dfa.next_state(Anchored::No, dfa.start_state(Anchored::No)?, b' ');
+            (Machine::Dfa(dfa), start)
+        } else {
+            let nfa = contiguous::NFA::builder()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .prefilter(false)
+                .byte_classes(true)
+                .build(&patterns)?;
+            let start = nfa.next_state(Anchored::No, nfa.start_state(Anchored::No)?, b' ');
+            (Machine::Nfa(nfa), start)
+        };
         Ok(Lexicon {
-            dfa,
+            machine,
+            starts,
             ranges,
             metas,
             max_len,
@@ -319,7 +391,15 @@ impl Lexicon {
     }
 
     pub(crate) fn memory_usage(&self) -> usize {
-        self.dfa.memory_usage()
+        match &self.machine {
+            Machine::Dfa(a) => a.memory_usage(),
+            Machine::Nfa(a) => a.memory_usage(),
+        }
+    }
+
+    /// Longest pattern, in text bytes.
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
     }
 
     /// Feeds the bytes the state has not seen; appends the matches that are decided.
@@ -336,31 +416,63 @@ impl Lexicon {
             });
             st.pending = pending;
         }
-        let dfa = &self.dfa;
-        let mut sid = st.sid;
-        let from = st.pos - text.base;
-        for (i, &b) in text.bytes[from..].iter().enumerate() {
-            sid = dfa.next_state(Anchored::No, sid, NORM[usize::from(b)]);
-            if dfa.is_special(sid) && dfa.is_match(sid) {
-                let end = text.base + from + i + 1;
-                self.on_match(sid, end, text, st, out);
-            }
+        match &self.machine {
+            Machine::Dfa(a) => self.run(a, st, text, out),
+            Machine::Nfa(a) => self.run(a, st, text, out),
         }
-        st.sid = sid;
         st.pos = text.end();
     }
 
-    fn on_match(
+    /// The hot loop. Every pattern begins with a space, so while the automaton sits in its
+    /// root state (no partial match) nothing can start before the next separator: skip to it.
+    #[inline(always)]
+    fn run<A: Automaton>(&self, a: &A, st: &mut LexState, text: &Text<'_>, out: &mut Vec<LexHit>) {
+        let Ok(root) = a.start_state(Anchored::No) else {
+            return;
+        };
+        let bytes = text.bytes;
+        let mut sid = st.sid;
+        let mut i = st.pos - text.base;
+        while i < bytes.len() {
+            if sid == self.start && i + 3 <= bytes.len() && NORM[usize::from(bytes[i])] != b' ' {
+                // Only the separator before `i` is matched: a match must begin at `i` or after
+                // the next separator.
+                let t = tri_index(bytes[i], bytes[i + 1], bytes[i + 2]);
+                if self.starts[t / 64] & (1 << (t % 64)) == 0 {
+                    sid = root;
+                    i += 1;
+                }
+            }
+            if sid == root {
+                match bytes[i..]
+                    .iter()
+                    .position(|&b| NORM[usize::from(b)] == b' ')
+                {
+                    Some(k) => i += k,
+                    None => break,
+                }
+            }
+            sid = a.next_state(Anchored::No, sid, NORM[usize::from(bytes[i])]);
+            i += 1;
+            if a.is_special(sid) && a.is_match(sid) {
+                self.on_match(a, sid, text.base + i, text, st, out);
+            }
+        }
+        st.sid = sid;
+    }
+
+    fn on_match<A: Automaton>(
         &self,
+        a: &A,
         sid: StateID,
         end: usize,
         text: &Text<'_>,
         st: &mut LexState,
         out: &mut Vec<LexHit>,
     ) {
-        for k in 0..self.dfa.match_len(sid) {
-            let pid = self.dfa.match_pattern(sid, k);
-            let start = end + 1 - self.dfa.pattern_len(pid);
+        for k in 0..a.match_len(sid) {
+            let pid = a.match_pattern(sid, k);
+            let start = end + 1 - a.pattern_len(pid);
             if start > 0
                 && text.at(start - 1) >= 0x80
                 && text.char_before(start).is_some_and(char::is_alphanumeric)

@@ -21,6 +21,7 @@ use serde::{Serialize, Serializer};
 
 mod classifier;
 mod engine;
+pub mod eval;
 mod identifiers;
 mod lexicon;
 pub mod phrases;

@@ -64,11 +64,13 @@ impl Hit {
     }
 }
 
-#[derive(Default)]
 pub(crate) struct RuleState {
     pending: Vec<Hit>,
+    /// Partners and issuer mentions, sorted by start.
     retained: Vec<Hit>,
     near: Vec<Hit>,
+    /// Longest lexicon hit: a partner ending near an anchor starts at most this much earlier.
+    max_len: usize,
 }
 
 fn finding(
@@ -89,6 +91,29 @@ fn finding(
 }
 
 impl RuleState {
+    pub(crate) fn new(max_len: usize) -> RuleState {
+        RuleState {
+            pending: Vec::new(),
+            retained: Vec::new(),
+            near: Vec::new(),
+            max_len,
+        }
+    }
+
+    fn retain_hit(&mut self, hit: Hit) {
+        let at = self.retained.partition_point(|h| h.start <= hit.start);
+        self.retained.insert(at, hit);
+    }
+
+    /// Retained hits that may lie within `gap` of `[start, end)`.
+    fn around(&self, start: usize, end: usize, gap: usize) -> &[Hit] {
+        let lo = start.saturating_sub(gap + self.max_len);
+        let hi = end.saturating_add(gap);
+        let from = self.retained.partition_point(|h| h.start < lo);
+        let to = self.retained.partition_point(|h| h.start <= hi);
+        &self.retained[from..to.max(from)]
+    }
+
     /// Takes a hit in; standalone labels come out at once, anchors and partners are kept.
     pub(crate) fn ingest(&mut self, hit: Hit, out: &mut Vec<Finding>) {
         let (s, e) = (hit.start, hit.end);
@@ -129,7 +154,7 @@ impl RuleState {
                     e,
                     "phi_phrase",
                 )),
-                _ => self.retained.push(hit),
+                _ => self.retain_hit(hit),
             },
             HitKind::Lex(LexKind::CodeName { .. }) => {
                 out.push(finding(
@@ -159,7 +184,7 @@ impl RuleState {
             )),
             HitKind::Lex(LexKind::Issuer { .. }) => {
                 self.pending.push(hit);
-                self.retained.push(hit);
+                self.retain_hit(hit);
             }
             HitKind::Id(_) => self.pending.push(hit),
         }
@@ -210,8 +235,9 @@ impl RuleState {
     }
 
     fn collect_near(&mut self, a: &Hit, cfg: &ClassifierConfig, text: &Text<'_>) {
-        self.near.clear();
-        for p in &self.retained {
+        let mut near = std::mem::take(&mut self.near);
+        near.clear();
+        for p in self.around(a.start, a.end, cfg.proximity_bytes) {
             let close = if p.start >= a.end {
                 p.start - a.end <= cfg.proximity_bytes
                     && text.words_between(a.end, p.start) <= cfg.proximity_words
@@ -222,9 +248,10 @@ impl RuleState {
                 false
             };
             if close {
-                self.near.push(*p);
+                near.push(*p);
             }
         }
+        self.near = near;
     }
 
     fn near_has(&self, t: TermKind) -> bool {
@@ -246,7 +273,7 @@ impl RuleState {
             HitKind::Lex(LexKind::Issuer { idx, restricted }) => {
                 // One decision per mention: a longer issuer match covering this one wins, and
                 // of identical spans the lowest issuer index speaks.
-                let shadowed = self.retained.iter().any(|c| {
+                let shadowed = self.around(a.start, a.end, 0).iter().any(|c| {
                     c.issuer().is_some_and(|ci| {
                         c.start <= a.start
                             && c.end >= a.end

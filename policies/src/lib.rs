@@ -27,7 +27,7 @@ pub use error::{ErrorKind, Item, PolicyError};
 pub use evaluate::{evaluate, evaluate_with, Decision, Facts, Principal, Reason};
 pub use lint::{lint, LintIssue, Severity};
 pub use pattern::pattern_matches;
-pub use policy::{parse_policies, Approval, Approver, Effect, Policy};
+pub use policy::{default_policies, parse_policies, Approval, Approver, Effect, Policy};
 pub use rbac::{parse_roles, JitGrant, Role, Roles, MAX_GRANT_DURATION};
 pub use request::{Context, Request, Resource, SubjectType};
 pub use set::PolicySet;

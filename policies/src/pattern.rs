@@ -23,24 +23,112 @@ pub fn pattern_matches(pattern: &str, value: &str) -> bool {
     vals.next().is_none()
 }
 
-/// Glob match of one segment where `*` matches any run of characters (no other metacharacters).
-fn glob_segment(pattern: &str, value: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == value;
+/// A pattern prepared for matching many actions: split into segments once, so matching walks
+/// the action's bytes without splitting or allocating.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Matcher {
+    /// `*`
+    Any,
+    /// Literal segments then a final `*` (`crm.contacts.*`), held as `crm.contacts.`.
+    Prefix(Box<str>),
+    /// Anything else: one matcher per segment, and whether a final `*` takes one or more more.
+    Segments { segs: Box<[Seg]>, tail: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg {
+    Literal(Box<str>),
+    Star,
+    Glob(Box<str>),
+}
+
+impl Matcher {
+    pub(crate) fn new(pattern: &str) -> Matcher {
+        if pattern == "*" {
+            return Matcher::Any;
+        }
+        let mut parts: Vec<&str> = pattern.split('.').collect();
+        let tail = parts.len() > 1 && parts.last() == Some(&"*");
+        if tail {
+            parts.pop();
+            if !parts.iter().any(|p| p.contains('*')) {
+                return Matcher::Prefix(format!("{}.", parts.join(".")).into_boxed_str());
+            }
+        }
+        let segs = parts
+            .into_iter()
+            .map(|p| match p {
+                "*" => Seg::Star,
+                p if p.contains('*') => Seg::Glob(Box::from(p)),
+                p => Seg::Literal(Box::from(p)),
+            })
+            .collect();
+        Matcher::Segments { segs, tail }
     }
-    let (first, rest) = (parts[0], &parts[1..]);
-    let Some(mut remaining) = value.strip_prefix(first) else {
-        return false;
+
+    /// Same answer as [`pattern_matches`] on the pattern this was made from.
+    pub(crate) fn matches(&self, action: &str) -> bool {
+        match self {
+            Matcher::Any => true,
+            Matcher::Prefix(prefix) => action.starts_with(&**prefix),
+            Matcher::Segments { segs, tail } => {
+                let mut rest = Some(action);
+                for seg in segs.iter() {
+                    let Some(r) = rest else { return false };
+                    let (head, next) = match r.bytes().position(|b| b == b'.') {
+                        Some(i) => (&r[..i], Some(&r[i + 1..])),
+                        None => (r, None),
+                    };
+                    let ok = match seg {
+                        Seg::Literal(l) => **l == *head,
+                        Seg::Star => true,
+                        Seg::Glob(g) => glob_segment(g, head),
+                    };
+                    if !ok {
+                        return false;
+                    }
+                    rest = next;
+                }
+                rest.is_some() == *tail
+            }
+        }
+    }
+}
+
+/// The text before the first `.` (all of it when there is none).
+pub(crate) fn first_segment(action: &str) -> &str {
+    match action.bytes().position(|b| b == b'.') {
+        Some(i) => &action[..i],
+        None => action,
+    }
+}
+
+/// Glob match of one segment where `*` matches any run of characters (no other metacharacters).
+/// Allocates nothing: this runs for every wildcard candidate of every decision.
+fn glob_segment(pattern: &str, value: &str) -> bool {
+    let (Some(first_star), Some(last_star)) = (pattern.find('*'), pattern.rfind('*')) else {
+        return pattern == value;
     };
-    let (middle, last) = rest.split_at(rest.len() - 1);
-    for part in middle {
-        match remaining.find(part) {
-            Some(i) => remaining = &remaining[i + part.len()..],
+    let (prefix, suffix) = (&pattern[..first_star], &pattern[last_star + 1..]);
+    if value.len() < prefix.len() + suffix.len()
+        || !value.starts_with(prefix)
+        || !value.ends_with(suffix)
+    {
+        return false;
+    }
+    // The middle parts must appear in order between the prefix and the suffix; taking each at
+    // its leftmost place leaves the most room for the rest.
+    let mut window = &value[prefix.len()..value.len() - suffix.len()];
+    for part in pattern[first_star..=last_star]
+        .split('*')
+        .filter(|p| !p.is_empty())
+    {
+        match window.find(part) {
+            Some(i) => window = &window[i + part.len()..],
             None => return false,
         }
     }
-    remaining.ends_with(last[0])
+    true
 }
 
 /// Why `pattern` is not a well-formed action pattern, if it is not: it must be non-empty, have no

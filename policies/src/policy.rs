@@ -128,6 +128,25 @@ impl From<Approver> for String {
     }
 }
 
+/// The set shipped for `[policies] enforce = true` when the operator has configured none: every
+/// authenticated caller may call models (`llm.*`) and agents (`a2a.*`). Its priority is high so
+/// any operator rule runs first.
+pub fn default_policies() -> Vec<Policy> {
+    vec![Policy {
+        id: "default-allow-llm-a2a".into(),
+        display_name: "Authenticated callers may use models and agents".into(),
+        description: Some("Shipped default; narrow it with rules of lower priority.".into()),
+        effect: Effect::Allow,
+        priority: 1_000_000,
+        actions: vec!["llm.*".into(), "a2a.*".into()],
+        condition: Value::Object(serde_json::Map::new()),
+        roles: None,
+        subjects: None,
+        enabled: true,
+        approval: None,
+    }]
+}
+
 /// Parse a JSON array of policies (a pack's `policies.json`). Errors name the policy and path.
 pub fn parse_policies(json: &str) -> Result<Vec<Policy>, PolicyError> {
     parse_list(json, Item::Policy)
@@ -145,8 +164,8 @@ pub(crate) struct Compiled {
 }
 
 impl Policy {
-    /// Check this policy alone (as the admin API does before storing it); `root` is its JSON
-    /// path in the enclosing document (`$` for a lone policy, `$[3]` in a list).
+    /// Check this policy alone (as the admin API does before storing it); error paths start at
+    /// `$` (the policy object).
     pub fn validate(&self) -> Result<(), PolicyError> {
         self.compile("$").map(|_| ())
     }

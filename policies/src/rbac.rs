@@ -1,13 +1,12 @@
 //! RBAC: roles grant action patterns; a subject's grants are the union of its roles'. JIT
 //! break-glass grants add actions to one subject until they expire.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, TimeDelta, Utc};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{parse_list, ErrorKind, Item, PolicyError};
-use crate::pattern::{check_pattern, pattern_matches};
+use crate::pattern::{check_pattern, pattern_matches, Matcher};
 
 /// A role as authored (a pack's `roles.json` holds an array of these).
 ///
@@ -32,14 +31,14 @@ pub fn parse_roles(json: &str) -> Result<Vec<Role>, PolicyError> {
 /// The role table, indexed by name.
 #[derive(Debug, Clone, Default)]
 pub struct Roles {
-    by_name: HashMap<Box<str>, Box<[Box<str>]>>,
+    by_name: FxHashMap<Box<str>, Box<[Matcher]>>,
     roles: Vec<Role>,
 }
 
 impl Roles {
     /// Check and index `roles`: names unique and non-empty, patterns well formed.
     pub fn compile(roles: Vec<Role>) -> Result<Roles, PolicyError> {
-        let mut by_name = HashMap::with_capacity(roles.len());
+        let mut by_name = FxHashMap::default();
         for (i, role) in roles.iter().enumerate() {
             let err =
                 |path: String, kind| PolicyError::new(Item::Role, Some(&role.name), path, kind);
@@ -60,7 +59,7 @@ impl Roles {
                     )
                 })?;
             }
-            let patterns = role.actions.iter().map(|a| Box::from(a.as_str())).collect();
+            let patterns = role.actions.iter().map(|a| Matcher::new(a)).collect();
             if by_name
                 .insert(Box::from(role.name.as_str()), patterns)
                 .is_some()
@@ -75,7 +74,7 @@ impl Roles {
     pub fn allows(&self, held: &[String], action: &str) -> bool {
         held.iter()
             .filter_map(|r| self.by_name.get(r.as_str()))
-            .any(|patterns| patterns.iter().any(|p| pattern_matches(p, action)))
+            .any(|patterns| patterns.iter().any(|m| m.matches(action)))
     }
 
     pub fn get(&self, name: &str) -> Option<&Role> {

@@ -6,10 +6,10 @@
 //! from that segment), and patterns starting with a wildcard (one list). A decision looks up
 //! two maps and merges three rank-sorted lists, touching only policies that can match.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::error::{ErrorKind, Item, PolicyError};
-use crate::pattern::pattern_matches;
+use crate::pattern::{first_segment, Matcher};
 use crate::policy::{Compiled, Policy};
 
 /// A wildcard pattern of the policy at `rank`.
@@ -26,17 +26,17 @@ pub struct PolicySet {
     pub(crate) compiled: Vec<Compiled>,
     /// Every policy as authored (disabled ones too), in evaluation order.
     policies: Vec<Policy>,
-    exact: HashMap<Box<str>, Vec<u32>>,
-    by_first: HashMap<Box<str>, Vec<Entry>>,
+    exact: FxHashMap<Box<str>, Vec<u32>>,
+    by_first: FxHashMap<Box<str>, Vec<Entry>>,
     global: Vec<Entry>,
-    patterns: Vec<Box<str>>,
+    patterns: Vec<Matcher>,
 }
 
 impl PolicySet {
     /// Check and compile `policies`. Fails on the first policy that does not compile (naming it
     /// and the JSON path of the problem, indexed as in the input) or on a duplicate id.
     pub fn compile(policies: Vec<Policy>) -> Result<PolicySet, PolicyError> {
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(policies.len());
+        let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
         let mut compiled = Vec::with_capacity(policies.len());
         for (i, p) in policies.iter().enumerate() {
             if seen.insert(p.id.as_str(), i).is_some() {
@@ -84,7 +84,7 @@ impl PolicySet {
                 continue;
             }
             let pattern = self.patterns.len() as u32;
-            self.patterns.push(Box::from(action.as_str()));
+            self.patterns.push(Matcher::new(action));
             let entry = Entry { rank, pattern };
             match action.split('.').next() {
                 Some(first) if !first.contains('*') => self
@@ -120,8 +120,10 @@ impl PolicySet {
     /// evaluation order, each once, until `f` returns `true`. Allocates nothing.
     pub(crate) fn candidates(&self, action: &str, mut f: impl FnMut(u32) -> bool) {
         let exact: &[u32] = self.exact.get(action).map_or(&[], Vec::as_slice);
-        let first = action.split('.').next().unwrap_or(action);
-        let prefixed: &[Entry] = self.by_first.get(first).map_or(&[], Vec::as_slice);
+        let prefixed: &[Entry] = self
+            .by_first
+            .get(first_segment(action))
+            .map_or(&[], Vec::as_slice);
         let global: &[Entry] = &self.global;
         let (mut i, mut j, mut k) = (0, 0, 0);
         loop {
@@ -154,7 +156,7 @@ impl PolicySet {
     fn pattern_hit(&self, pattern: u32, action: &str) -> bool {
         self.patterns
             .get(pattern as usize)
-            .is_some_and(|p| pattern_matches(p, action))
+            .is_some_and(|m| m.matches(action))
     }
 }
 

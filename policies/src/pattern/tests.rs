@@ -95,3 +95,80 @@ mod analysis {
         }
     }
 }
+
+/// The matcher agrees with the same pattern translated to an anchored regex.
+mod oracle {
+    use proptest::prelude::*;
+
+    use crate::pattern::pattern_matches;
+
+    fn to_regex(pattern: &str) -> regex::Regex {
+        if pattern == "*" {
+            return regex::Regex::new("^.*$").unwrap();
+        }
+        let segs: Vec<&str> = pattern.split('.').collect();
+        let mut re = String::from("^");
+        for (i, seg) in segs.iter().enumerate() {
+            if i > 0 {
+                re.push_str("\\.");
+            }
+            if i == segs.len() - 1 && *seg == "*" && segs.len() > 1 {
+                re.push_str("[^.]*(\\.[^.]*)*");
+            } else {
+                let parts: Vec<String> = seg.split('*').map(regex::escape).collect();
+                re.push_str(&parts.join("[^.]*"));
+            }
+        }
+        re.push('$');
+        regex::Regex::new(&re).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn matcher_equals_regex_oracle(
+            p in "[ab*]{1,4}(\\.[ab*]{1,4}){0,2}",
+            v in "[ab]{0,4}(\\.[ab]{0,4}){0,3}",
+        ) {
+            prop_assert_eq!(pattern_matches(&p, &v), to_regex(&p).is_match(&v), "{} vs {}", p, v);
+        }
+    }
+}
+
+mod matcher {
+    use proptest::prelude::*;
+
+    use crate::pattern::{first_segment, pattern_matches, Matcher};
+
+    #[test]
+    fn matcher_shapes() {
+        assert_eq!(Matcher::new("*"), Matcher::Any);
+        assert_eq!(
+            Matcher::new("crm.contacts.*"),
+            Matcher::Prefix("crm.contacts.".into())
+        );
+        assert!(matches!(
+            Matcher::new("crm*.*"),
+            Matcher::Segments { tail: true, .. }
+        ));
+        assert!(matches!(
+            Matcher::new("*.audit"),
+            Matcher::Segments { tail: false, .. }
+        ));
+        assert_eq!(first_segment("crm.contacts.read"), "crm");
+        assert_eq!(first_segment("crm"), "crm");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn matcher_equals_pattern_matches(
+            p in "[ab*]{1,3}(\\.[ab*]{1,3}){0,2}",
+            v in "[ab]{0,3}(\\.[ab]{0,3}){0,3}",
+        ) {
+            prop_assert_eq!(Matcher::new(&p).matches(&v), pattern_matches(&p, &v), "{} vs {}", p, v);
+        }
+    }
+}

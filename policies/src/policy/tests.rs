@@ -179,3 +179,29 @@ proptest! {
         let _ = parse_policies(&s);
     }
 }
+
+#[test]
+fn the_default_set_allows_models_and_agents_only() {
+    use crate::evaluate::evaluate;
+    use crate::request::Request;
+    let set = PolicySet::compile(default_policies()).unwrap();
+    let req = |action: &str| {
+        Request::from_value(
+            json!({"subject_type": "user", "subject_id": "u", "action": action,
+            "resource": {"type": "model", "id": "gpt-4o"}}),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        evaluate(&set, &req("llm.chat.create")).effect,
+        Effect::Allow
+    );
+    assert_eq!(
+        evaluate(&set, &req("a2a.message.send")).effect,
+        Effect::Allow
+    );
+    assert_eq!(
+        evaluate(&set, &req("payments.refund.issue")).effect,
+        Effect::Deny
+    );
+}
