@@ -51,6 +51,11 @@ impl Examination {
         &self.pricing
     }
 
+    /// Whether any `[[limits]]` are configured (else no counter is touched before forwarding).
+    pub fn has_limits(&self) -> bool {
+        !self.limits.is_empty()
+    }
+
     /// The budget / rate-limit reservation of a call before it is forwarded: its prompt
     /// tokens (estimated) and at most `max_output` completion tokens, priced at the dearest
     /// model the alias may be served by. `None` when no limit applies to the caller; an

@@ -109,6 +109,8 @@ static RESERVE_SCRIPT: LazyLock<redis::Script> =
     LazyLock::new(|| redis::Script::new(&format!("{CLOCK}{RESERVE}")));
 static SETTLE_SCRIPT: LazyLock<redis::Script> =
     LazyLock::new(|| redis::Script::new(&format!("{CLOCK}{SETTLE}")));
+static INVENTORY_SCRIPT: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(INVENTORY_ADD));
 
 fn per(p: Period) -> &'static str {
     match p {
@@ -188,7 +190,7 @@ impl Counters for RedisStore {
     }
 
     async fn inventory_add(&self, id: &str, add: &InventoryAdd) -> Result<(), StoreError> {
-        let _: i64 = redis::Script::new(INVENTORY_ADD)
+        let _: i64 = INVENTORY_SCRIPT
             .key(k::inventory_totals(id))
             .arg(add.tokens)
             .arg(add.cost_nano)
