@@ -1,5 +1,6 @@
 //! The Redis backend, shared by every gateway instance pointed at the same Redis.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,7 +17,19 @@ mod docs;
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
+    client: redis::Client,
+    /// The audit writer's own connection (one writer task per instance, so never contended):
+    /// a plain connection answers on the caller's task, one task hop less than the shared
+    /// multiplexed connection on the latency every call pays. Dropped on any error and
+    /// reopened by the next append.
+    append_conn: Arc<tokio::sync::Mutex<Option<AppendConn>>>,
 }
+
+#[expect(
+    deprecated,
+    reason = "a plain connection owned by one task is what this path wants"
+)]
+type AppendConn = redis::aio::Connection;
 
 fn unavailable(e: redis::RedisError) -> StoreError {
     StoreError::Unavailable(e.to_string())
@@ -51,12 +64,16 @@ impl RedisStore {
             .set_max_delay(100);
         let conn = tokio::time::timeout(
             Duration::from_secs(5),
-            ConnectionManager::new_with_config(client, cfg),
+            ConnectionManager::new_with_config(client.clone(), cfg),
         )
         .await
         .map_err(|_| StoreError::Unavailable("timed out connecting to redis".into()))?
         .map_err(unavailable)?;
-        Ok(RedisStore { conn })
+        Ok(RedisStore {
+            conn,
+            client,
+            append_conn: Arc::new(tokio::sync::Mutex::new(None)),
+        })
     }
 }
 
@@ -194,6 +211,10 @@ redis.call('SET', KEYS[2], ARGV[2])
 return {1}
 "#;
 
+/// Compiled once: `Script::new` hashes the source, which the append path need not redo.
+static APPEND_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(AUDIT_APPEND));
+
 fn head_text(h: &super::Head) -> String {
     format!("{} {}", h.0, h.1)
 }
@@ -231,8 +252,7 @@ impl super::AuditStore for RedisStore {
         records: &[(u64, Vec<u8>)],
         new_head: &super::Head,
     ) -> Result<Option<super::Head>, StoreError> {
-        let script = redis::Script::new(AUDIT_APPEND);
-        let mut inv = script.key(k::AUDIT_STREAM);
+        let mut inv = APPEND_SCRIPT.key(k::AUDIT_STREAM);
         inv.key(k::AUDIT_HEAD)
             .arg(head_text(expected))
             .arg(head_text(new_head))
@@ -240,10 +260,35 @@ impl super::AuditStore for RedisStore {
         for (seq, json) in records {
             inv.arg(*seq).arg(json.as_slice());
         }
-        let reply: Vec<redis::Value> = inv
-            .invoke_async(&mut self.conn.clone())
-            .await
-            .map_err(unavailable)?;
+        let mut slot = self.append_conn.lock().await;
+        let conn = match slot.as_mut() {
+            Some(c) => c,
+            None => {
+                #[expect(deprecated, reason = "see AppendConn")]
+                let opened = self.client.get_async_connection();
+                let c = tokio::time::timeout(Duration::from_millis(500), opened)
+                    .await
+                    .map_err(|_| StoreError::Unavailable("timed out connecting to redis".into()))?
+                    .map_err(unavailable)?;
+                slot.insert(c)
+            }
+        };
+        let reply: Vec<redis::Value> =
+            match tokio::time::timeout(Duration::from_secs(2), inv.invoke_async(conn)).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
+                    *slot = None;
+                    return Err(unavailable(e));
+                }
+                Err(_) => {
+                    // The reply may still come: the connection is out of step, so it goes.
+                    *slot = None;
+                    return Err(StoreError::Unavailable(
+                        "redis did not answer within 2s".into(),
+                    ));
+                }
+            };
+        drop(slot);
         match reply.as_slice() {
             [redis::Value::Int(1)] => Ok(None),
             [redis::Value::Int(0), cur] => {
