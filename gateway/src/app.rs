@@ -21,6 +21,7 @@ use crate::audit::call::CallDraft;
 use crate::audit::Audit;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::examination::Examination;
 use crate::identity::Identity;
 use crate::providers::router::Router as ModelRouter;
 use crate::routes;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub aida: Option<Arc<Aida>>,
     pub tools: ToolRules,
     pub a2a: A2a,
+    /// Pricing, inventory, spend, budgets and rate limits.
+    pub exam: Arc<Examination>,
     pub started_unix: i64,
     secrets: SecretDetector,
 }
@@ -72,6 +75,7 @@ impl AppState {
         let tools = ToolRules::new(&cfg.aida);
         let secrets = SecretDetector::new().map_err(|e| format!("classifier: {e}"))?;
         let a2a = A2a::new(store.clone(), Duration::from_secs(5))?;
+        let exam = Arc::new(Examination::new(store.clone(), &cfg));
         Ok(AppState {
             cfg,
             store,
@@ -82,6 +86,7 @@ impl AppState {
             aida,
             tools,
             a2a,
+            exam,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
         })
@@ -157,6 +162,15 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
                 .put(routes::agents::replace)
                 .delete(routes::agents::delete),
         )
+        .route(
+            "/api/examination/inventory",
+            get(routes::examination::inventory),
+        )
+        .route(
+            "/api/examination/inventory/{id}",
+            get(routes::examination::entry).put(routes::examination::classify),
+        )
+        .route("/api/spend", get(routes::examination::spend))
         .route("/api/audit/events", get(routes::audit::events))
         .route("/api/audit/verify", get(routes::audit::verify))
         .route("/api/audit/export", get(routes::audit::export))

@@ -4,6 +4,7 @@ pub mod a2a;
 pub mod agents;
 pub mod aida;
 pub mod audit;
+pub mod examination;
 pub mod health;
 pub mod keys;
 pub mod proxy;

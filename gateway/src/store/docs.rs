@@ -10,12 +10,15 @@ use super::{from_json, to_json, StoreError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collection {
     Agents,
+    /// AI inventory entries (`examination::inventory`).
+    Inventory,
 }
 
 impl Collection {
     pub fn name(self) -> &'static str {
         match self {
             Collection::Agents => "agents",
+            Collection::Inventory => "inventory",
         }
     }
 }
