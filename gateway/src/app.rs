@@ -22,6 +22,7 @@ use crate::audit::call::CallDraft;
 use crate::audit::Audit;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::examination::Examination;
 use crate::identity::Identity;
 use crate::policy::PolicyEngine;
 use crate::providers::router::Router as ModelRouter;
@@ -74,6 +75,8 @@ pub struct AppState {
     /// Policies, roles, bindings and grants, live.
     pub policy: Arc<PolicyEngine>,
     pub approvals: Arc<Approvals>,
+    /// Pricing, inventory, spend, budgets and rate limits.
+    pub exam: Arc<Examination>,
     pub started_unix: i64,
     secrets: SecretDetector,
 }
@@ -102,6 +105,7 @@ impl AppState {
         let a2a = A2a::new(store.clone(), Duration::from_secs(5))?;
         let approvals = Arc::new(Approvals::new(policy.clone(), audit.clone()));
         approvals.spawn_sweeper();
+        let exam = Arc::new(Examination::new(store.clone(), &cfg));
         Ok(AppState {
             cfg,
             store,
@@ -114,6 +118,7 @@ impl AppState {
             a2a,
             policy,
             approvals,
+            exam,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
         })
@@ -234,6 +239,15 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
             "/api/v1/grants/{id}",
             get(routes::approvals::grant).delete(routes::approvals::revoke_grant),
         )
+        .route(
+            "/api/examination/inventory",
+            get(routes::examination::inventory),
+        )
+        .route(
+            "/api/examination/inventory/{id}",
+            get(routes::examination::entry).put(routes::examination::classify),
+        )
+        .route("/api/spend", get(routes::examination::spend))
         .route("/api/audit/events", get(routes::audit::events))
         .route("/api/audit/verify", get(routes::audit::verify))
         .route("/api/audit/export", get(routes::audit::export))

@@ -72,6 +72,10 @@ pub enum ApiError {
     StoreUnavailable(String),
     #[error("the audit log is unavailable; the call was not answered")]
     AuditUnavailable(String),
+    #[error("budget exceeded for {counter}; try again in {retry_after} s")]
+    BudgetExceeded { counter: String, retry_after: u64 },
+    #[error("rate limit reached for {counter}; try again in {retry_after} s")]
+    RateLimited { counter: String, retry_after: u64 },
     #[error("{0}")]
     Conflict(String),
     /// A policy, role or policy set that would not load (the `PolicyError` display).
@@ -193,6 +197,18 @@ impl ApiError {
                 "audit_unavailable",
                 None,
             ),
+            BudgetExceeded { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "budget_exceeded",
+                None,
+            ),
+            RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "rate_limited",
+                None,
+            ),
             Conflict(_) => (StatusCode::CONFLICT, BAD, "conflict", None),
             InvalidPolicy(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -263,11 +279,16 @@ impl IntoResponse for ApiError {
         }
         let status = self.status();
         let mut resp = (status, axum::Json(self.body())).into_response();
-        if let ApiError::UpstreamRateLimited {
-            retry_after: Some(s),
-            ..
-        } = &self
-        {
+        let retry_after = match &self {
+            ApiError::UpstreamRateLimited {
+                retry_after: Some(s),
+                ..
+            }
+            | ApiError::BudgetExceeded { retry_after: s, .. }
+            | ApiError::RateLimited { retry_after: s, .. } => Some(*s),
+            _ => None,
+        };
+        if let Some(s) = retry_after {
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
                 resp.headers_mut().insert("retry-after", v);
             }

@@ -459,6 +459,28 @@ fn error_event(id: &Value, e: &RpcError) -> Bytes {
     Bytes::from(format!("data: {}\n\n", e.body(id)))
 }
 
+/// Commits the stream's record (if not yet committed); when it cannot be written, the client
+/// gets an `audit_unavailable` error event instead of what would have followed. Returns
+/// whether the stream may go on.
+async fn commit_or_refuse(
+    draft: Option<CallDraft>,
+    info: ResponseInfo,
+    tx: &mpsc::Sender<Bytes>,
+    id: &Value,
+) -> bool {
+    let Some(draft) = draft else {
+        return true;
+    };
+    match draft.commit(info).await {
+        Ok(_) => true,
+        Err(e) => {
+            let err = RpcError::new(code::AUDIT_UNAVAILABLE, "audit_unavailable", e.to_string());
+            let _ = tx.send(error_event(id, &err)).await;
+            false
+        }
+    }
+}
+
 async fn relay_events(mut events: SseStream, draft: CallDraft, tx: mpsc::Sender<Bytes>, id: Value) {
     let mut draft = Some(draft);
     let mut state: Option<String> = None;
@@ -483,17 +505,10 @@ async fn relay_events(mut events: SseStream, draft: CallDraft, tx: mpsc::Sender<
                 }
                 hash.update(&event);
                 if parsed.as_ref().is_some_and(rpc::is_final_event) {
-                    if let Some(d) = draft.take() {
-                        let error = agent_error.then(|| "agent_error".to_string());
-                        if let Err(e) = d.commit(outcome(&state, &hash, error, false)).await {
-                            let err = RpcError::new(
-                                code::AUDIT_UNAVAILABLE,
-                                "audit_unavailable",
-                                e.to_string(),
-                            );
-                            let _ = tx.send(error_event(&id, &err)).await;
-                            return;
-                        }
+                    let error = agent_error.then(|| "agent_error".to_string());
+                    let info = outcome(&state, &hash, error, false);
+                    if !commit_or_refuse(draft.take(), info, &tx, &id).await {
+                        return;
                     }
                 }
                 if tx.send(event).await.is_err() {
@@ -529,17 +544,9 @@ async fn relay_events(mut events: SseStream, draft: CallDraft, tx: mpsc::Sender<
                 return;
             }
             None => {
-                if let Some(d) = draft.take() {
-                    let error = agent_error.then(|| "agent_error".to_string());
-                    if let Err(e) = d.commit(outcome(&state, &hash, error, false)).await {
-                        let err = RpcError::new(
-                            code::AUDIT_UNAVAILABLE,
-                            "audit_unavailable",
-                            e.to_string(),
-                        );
-                        let _ = tx.send(error_event(&id, &err)).await;
-                    }
-                }
+                let error = agent_error.then(|| "agent_error".to_string());
+                let info = outcome(&state, &hash, error, false);
+                commit_or_refuse(draft.take(), info, &tx, &id).await;
                 return;
             }
         }

@@ -17,7 +17,7 @@ pub(super) struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn err<T>(
+    pub(super) fn err<T>(
         &self,
         span: Option<std::ops::Range<usize>>,
         key: impl Into<String>,
@@ -286,6 +286,8 @@ impl Validator<'_> {
             });
         }
         let aida = self.aida(raw.aida, raw.tools)?;
+        let pricing = self.pricing(raw.pricing)?;
+        let limits = self.limits(raw.limits)?;
         let policies = self.policies(raw.policies)?;
         Ok(Config {
             no_config: false,
@@ -298,6 +300,8 @@ impl Validator<'_> {
             audit,
             webhooks,
             aida,
+            pricing,
+            limits,
             policies,
         })
     }

@@ -14,6 +14,8 @@ use crate::app::AppState;
 use crate::audit::call::{sha256_hex, CallDraft};
 use crate::audit::record::ResponseInfo;
 use crate::error::ApiError;
+use crate::examination::settle::{header_value, CallCost};
+use crate::examination::tokens;
 use crate::identity::Caller;
 use crate::policy::gate::{self, Call, CallHeaders};
 use crate::providers::router::{CallSpec, Routed};
@@ -27,6 +29,29 @@ fn authorize_model(app: &AppState, caller: &Caller, model: &str) -> Result<(), A
     if !caller.may_use_model(model) {
         return Err(ApiError::ModelNotAllowed(model.to_string()));
     }
+    Ok(())
+}
+
+/// Budget and rate limits (DESIGN §3 step 5): reserves the call's estimated cost and tokens
+/// for the caller's key, user and team, or refuses it. The draft carries the reservation to
+/// its settlement (or its release, when the call fails or is dropped).
+async fn reserve(
+    app: &AppState,
+    caller: &Caller,
+    model: &str,
+    body: &Map<String, Value>,
+    draft: &mut CallDraft,
+) -> Result<(), ApiError> {
+    let prompt = tokens::prompt(body);
+    let reservation = if app.exam.has_limits() {
+        let models = app.router.models_of(model);
+        app.exam
+            .reserve(caller, &models, prompt, tokens::max_output(body))
+            .await?
+    } else {
+        None
+    };
+    draft.cost = Some(CallCost::new(app.exam.clone(), reservation, prompt));
     Ok(())
 }
 
@@ -105,6 +130,7 @@ pub async fn chat_completions(
         }
     }
     app.label_prompt(&body);
+    reserve(app, caller, &view.model, &body, draft).await?;
     if view.stream {
         // Ask for usage in the stream whatever the client asked; the relay strips it again.
         let opts = body.entry("stream_options").or_insert_with(|| json!({}));
@@ -136,6 +162,7 @@ pub async fn embeddings(
     authorize_model(app, caller, &model)?;
     check_credential(app, caller, draft)?;
     check_policy(app, caller, headers, "llm.embeddings.create", &model, draft).await?;
+    reserve(app, caller, &model, &body, draft).await?;
     let spec = CallSpec {
         endpoint: Endpoint::Embeddings,
         stream: false,
@@ -147,6 +174,10 @@ pub async fn embeddings(
     draft.request().model_served = Some(routed.model_served.clone());
     Ok(routed)
 }
+
+/// The cost of a complete (non-streaming) answer in USD; streams carry it in an SSE comment
+/// before `data: [DONE]` (see `relay`).
+pub const COST_HEADER: &str = "x-parapet-cost-usd";
 
 pub fn models(app: &AppState, caller: &Caller) -> Response {
     let data: Vec<Value> = app
@@ -178,7 +209,13 @@ pub async fn respond(
             usage,
             finish_reason,
         } => {
+            if usage.is_none() {
+                if let Some(c) = draft.cost.as_mut() {
+                    c.note_answer(&body);
+                }
+            }
             draft.set_usage(usage);
+            let cost = draft.settle();
             let response = ResponseInfo {
                 status: 200,
                 finish_reason,
@@ -191,6 +228,9 @@ pub async fn respond(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
+            if let Some(v) = cost.and_then(|c| HeaderValue::from_str(&header_value(c)).ok()) {
+                r.headers_mut().insert(COST_HEADER, v);
+            }
             r
         }
         Reply::Stream(events) => {

@@ -15,6 +15,7 @@ use super::tool_hold::{Hold, ToolHold};
 use crate::audit::call::CallDraft;
 use crate::audit::record::ResponseInfo;
 use crate::error::ApiError;
+use crate::examination::settle::header_value;
 use crate::providers::{EventStream, StreamItem, Usage};
 
 const DONE: &[u8] = b"data: [DONE]\n\n";
@@ -106,6 +107,16 @@ impl Relay {
     fn start_commit(&mut self, response: ResponseInfo, then: Bytes) -> Option<(Commit, Bytes)> {
         let mut draft = self.draft.take()?;
         draft.set_usage(self.usage);
+        // A completed stream tells its cost in an SSE comment before `[DONE]` (clients ignore
+        // comments; the record and the inventory have it either way).
+        let then = match draft.settle() {
+            Some(cost) if then.as_ref() == DONE => Bytes::from(format!(
+                ": x-parapet-cost-usd {}\n\n{}",
+                header_value(cost),
+                String::from_utf8_lossy(DONE)
+            )),
+            _ => then,
+        };
         Some((tokio::spawn(draft.commit(response)), then))
     }
 
@@ -121,6 +132,9 @@ impl Relay {
 
     fn note_data(&mut self, b: &Bytes) {
         self.hasher.update(b);
+        if let Some(c) = self.draft.as_mut().and_then(|d| d.cost.as_mut()) {
+            c.note_event(b);
+        }
         if let Some(reason) = sniff_finish_reason(b) {
             self.finish_reason = Some(reason);
         }

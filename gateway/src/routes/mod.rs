@@ -6,6 +6,7 @@ pub mod aida;
 pub mod approvals;
 pub mod audit;
 pub mod decisions;
+pub mod examination;
 pub mod health;
 pub mod keys;
 pub mod policies;

@@ -21,6 +21,8 @@ pub enum Collection {
     Approvals,
     /// JIT break-glass grants.
     Grants,
+    /// AI inventory entries (`examination::inventory`).
+    Inventory,
 }
 
 impl Collection {
@@ -33,6 +35,7 @@ impl Collection {
             Collection::RoleBindings => "role_bindings",
             Collection::Approvals => "approvals",
             Collection::Grants => "grants",
+            Collection::Inventory => "inventory",
         }
     }
 }

@@ -38,3 +38,14 @@ pub fn docs(collection: &str) -> String {
 pub fn docs_generation(collection: &str) -> String {
     format!("{PREFIX}docs:{collection}:generation")
 }
+
+/// Hash of one budget / rate-limit counter (`counter`: `key:{id}`, `user:{id}`, `team:{name}`):
+/// `p spent resv w req tok` (see `examination::limits`).
+pub fn limit(counter: &str) -> String {
+    format!("{PREFIX}limit:{counter}")
+}
+
+/// Hash of an inventory entry's totals: `requests tokens cost_nano first_seen last_seen`.
+pub fn inventory_totals(id: &str) -> String {
+    format!("{PREFIX}inventory:{id}")
+}
