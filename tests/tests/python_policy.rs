@@ -8,7 +8,7 @@
 
 use std::process::{Command, Stdio};
 
-use parapet_tests::harness::{workspace_root, ConfigBuilder, Gateway};
+use parapet_tests::harness::{run_pytest, ConfigBuilder, Gateway};
 use parapet_tests::mock::MockServer;
 use reqwest::Method;
 use serde_json::json;
@@ -80,44 +80,13 @@ async fn the_openai_sdk_gets_an_approval_required_error_and_retries_once_approve
             .await;
         assert_eq!(s, 200, "{b}");
     }
-    let base = format!("{}/v1", gw.proxy_url());
-    let admin_url = gw.admin_url().to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args([
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "tests/python/test_policy_approval.py",
-            ])
-            .current_dir(workspace_root())
-            .env("PARAPET_BASE_URL", base)
-            .env("PARAPET_KEY", key)
-            .env("PARAPET_MODEL", "gpt-test")
-            .env("PARAPET_ADMIN_URL", admin_url)
-            .env("PARAPET_APPROVER_KEY", approver)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run python3 -m pytest")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary = stdout
-        .lines()
-        .rev()
-        .find(|l| l.contains(" passed") || l.contains(" failed") || l.contains(" error"))
-        .unwrap_or("");
-    println!("pytest: {summary}");
-    assert!(
-        out.status.success() && summary.contains(" passed") && !summary.contains("skipped"),
-        "pytest failed ({}):\n{}\n{}\n--- gateway stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        gw.stderr()
-    );
+    let env = [
+        ("PARAPET_BASE_URL", format!("{}/v1", gw.proxy_url())),
+        ("PARAPET_KEY", key),
+        ("PARAPET_MODEL", "gpt-test".to_owned()),
+        ("PARAPET_ADMIN_URL", gw.admin_url().to_owned()),
+        ("PARAPET_APPROVER_KEY", approver),
+    ];
+    let env = env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    run_pytest(&gw, "tests/python/test_policy_approval.py", env).await;
 }
