@@ -8,7 +8,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use parapet_classifiers::SecretDetector;
@@ -19,6 +19,7 @@ use crate::aida::tools::ToolRules;
 use crate::aida::Aida;
 use crate::audit::call::CallDraft;
 use crate::audit::Audit;
+use crate::barriers::Guard;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::Identity;
@@ -27,9 +28,11 @@ use crate::routes;
 use crate::store::Store;
 
 /// The only routes that answer without identity, on either listener (route templates).
+/// `/api/login` is where an administrator gets an identity (LDAP bind).
 pub const PUBLIC_ROUTES: &[&str] = &[
     "/healthz",
     "/readyz",
+    "/api/login",
     "/a2a/{agent_id}/.well-known/agent-card.json",
 ];
 
@@ -51,6 +54,8 @@ pub struct AppState {
     pub aida: Option<Arc<Aida>>,
     pub tools: ToolRules,
     pub a2a: A2a,
+    /// Classifier, barriers and supervision records.
+    pub guard: Arc<Guard>,
     pub started_unix: i64,
     secrets: SecretDetector,
 }
@@ -60,6 +65,10 @@ pub struct AppState {
 pub struct RequestId(pub String);
 
 impl AppState {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per service, built once by `serve`"
+    )]
     pub fn new(
         cfg: Config,
         store: Arc<dyn Store>,
@@ -68,6 +77,7 @@ impl AppState {
         metrics: Option<PrometheusHandle>,
         audit: Arc<Audit>,
         aida: Option<Arc<Aida>>,
+        guard: Arc<Guard>,
     ) -> Result<Self, String> {
         let tools = ToolRules::new(&cfg.aida);
         let secrets = SecretDetector::new().map_err(|e| format!("classifier: {e}"))?;
@@ -82,6 +92,7 @@ impl AppState {
             aida,
             tools,
             a2a,
+            guard,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
         })
@@ -157,6 +168,31 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
                 .put(routes::agents::replace)
                 .delete(routes::agents::delete),
         )
+        .route(
+            "/api/barriers",
+            post(routes::barriers::create).get(routes::barriers::list),
+        )
+        .route(
+            "/api/barriers/violations",
+            get(routes::barriers::violations),
+        )
+        .route(
+            "/api/barriers/violations/{id}/review",
+            post(routes::barriers::review),
+        )
+        .route(
+            "/api/barriers/attestation",
+            get(routes::barriers::attestation),
+        )
+        .route(
+            "/api/barriers/{id}",
+            get(routes::barriers::get)
+                .put(routes::barriers::replace)
+                .delete(routes::barriers::delete),
+        )
+        .route("/api/watchlist", put(routes::classify::put_watchlist))
+        .route("/api/classify", post(routes::classify::classify))
+        .route("/api/login", post(routes::login::login))
         .route("/api/audit/events", get(routes::audit::events))
         .route("/api/audit/verify", get(routes::audit::verify))
         .route("/api/audit/export", get(routes::audit::export))

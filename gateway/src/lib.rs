@@ -4,6 +4,7 @@ pub mod a2a;
 pub mod aida;
 pub mod app;
 pub mod audit;
+pub mod barriers;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

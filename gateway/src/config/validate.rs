@@ -11,13 +11,14 @@ use super::*;
 use crate::secret::Secret;
 
 pub(super) struct Validator<'a> {
+    // Also used by `guard.rs` (barriers and LDAP).
     pub(super) text: &'a str,
     pub(super) file: &'a str,
     pub(super) env: EnvLookup<'a>,
 }
 
 impl Validator<'_> {
-    fn err<T>(
+    pub(super) fn err<T>(
         &self,
         span: Option<std::ops::Range<usize>>,
         key: impl Into<String>,
@@ -52,7 +53,7 @@ impl Validator<'_> {
         })
     }
 
-    fn env_secret(&self, v: &Spanned<String>, key: &str) -> Result<Secret, ConfigError> {
+    pub(super) fn env_secret(&self, v: &Spanned<String>, key: &str) -> Result<Secret, ConfigError> {
         let name = v.get_ref();
         match (self.env)(name) {
             Some(val) if !val.is_empty() => Ok(Secret::new(val)),
@@ -286,6 +287,8 @@ impl Validator<'_> {
             });
         }
         let aida = self.aida(raw.aida, raw.tools)?;
+        let barriers = self.barriers(raw.classifiers, raw.barriers, &d.barriers)?;
+        let ldap = raw.ldap.map(|l| self.ldap(l)).transpose()?;
         Ok(Config {
             no_config: false,
             server,
@@ -297,6 +300,8 @@ impl Validator<'_> {
             audit,
             webhooks,
             aida,
+            barriers,
+            ldap,
         })
     }
 

@@ -4,8 +4,11 @@ pub mod a2a;
 pub mod agents;
 pub mod aida;
 pub mod audit;
+pub mod barriers;
+pub mod classify;
 pub mod health;
 pub mod keys;
+pub mod login;
 pub mod proxy;
 
 use axum::extract::Request;

@@ -10,12 +10,20 @@ use super::{from_json, to_json, StoreError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collection {
     Agents,
+    Barriers,
+    /// Supervision records of barrier triggers.
+    Violations,
+    /// The control room's watch list (`current`) and its version (`version`).
+    Watchlist,
 }
 
 impl Collection {
     pub fn name(self) -> &'static str {
         match self {
             Collection::Agents => "agents",
+            Collection::Barriers => "barriers",
+            Collection::Violations => "violations",
+            Collection::Watchlist => "watchlist",
         }
     }
 }
