@@ -9,7 +9,9 @@ fn the_prompt_text_has_string_contents_and_text_parts_one_per_line() {
         {"role": "user", "content": [{"type": "text", "text": "Project Falcon"}, {"type": "image_url", "image_url": {"url": "x"}}]},
         {"role": "assistant", "content": null},
     ]});
-    let Value::Object(m) = body else { unreachable!() };
+    let Value::Object(m) = body else {
+        unreachable!()
+    };
     assert_eq!(prompt_text(&m), "be brief\nProject Falcon");
 }
 
@@ -25,7 +27,8 @@ fn the_answer_text_joins_every_choice() {
 
 #[test]
 fn a_response_verdict_keeps_the_prompt_labels_and_raises_the_action() {
-    let prompt = json!({"labels": ["pii"], "barriers": [], "action": "Log", "compliance_score": 90});
+    let prompt =
+        json!({"labels": ["pii"], "barriers": [], "action": "Log", "compliance_score": 90});
     let verdict = Verdict {
         classification: Classification::from_findings(Vec::new()),
         triggers: Vec::new(),
@@ -35,6 +38,12 @@ fn a_response_verdict_keeps_the_prompt_labels_and_raises_the_action() {
     assert_eq!(g["labels"], json!(["pii"]));
     assert_eq!(g["action"], "Block");
     assert_eq!(g["response_labels"], json!([]));
-    let g = merge_response(None, &Verdict { action: None, ..verdict });
+    let g = merge_response(
+        None,
+        &Verdict {
+            action: None,
+            ..verdict
+        },
+    );
     assert_eq!(g["action"], Value::Null);
 }

@@ -83,8 +83,14 @@ fn replacing_keeps_the_id_and_creation_time() {
 
 #[test]
 fn the_strictest_action_of_the_triggered_barriers_wins() {
-    let log = std::sync::Arc::new(input(BarrierAction::Log).into_barrier(None, Utc::now()).unwrap());
-    let mut block_b = input(BarrierAction::Block).into_barrier(None, Utc::now()).unwrap();
+    let log = std::sync::Arc::new(
+        input(BarrierAction::Log)
+            .into_barrier(None, Utc::now())
+            .unwrap(),
+    );
+    let mut block_b = input(BarrierAction::Block)
+        .into_barrier(None, Utc::now())
+        .unwrap();
     block_b.restricted_content_labels = vec!["merger_acquisition_target".into()];
     let block = std::sync::Arc::new(block_b);
     let applicable: Vec<Applicable> = [log, block]
@@ -99,8 +105,13 @@ fn the_strictest_action_of_the_triggered_barriers_wins() {
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].labels.to_vec(), vec![Label::Mnpi]);
     assert_eq!(strictest(&t), Some(BarrierAction::Log));
-    let both: LabelSet = [Label::Mnpi, Label::MergerAcquisitionTarget].into_iter().collect();
-    assert_eq!(strictest(&triggered(&applicable, both)), Some(BarrierAction::Block));
+    let both: LabelSet = [Label::Mnpi, Label::MergerAcquisitionTarget]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        strictest(&triggered(&applicable, both)),
+        Some(BarrierAction::Block)
+    );
     assert!(triggered(&applicable, LabelSet::default()).is_empty());
 }
 

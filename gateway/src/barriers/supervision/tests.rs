@@ -2,7 +2,13 @@ use chrono::{Duration, TimeZone, Utc};
 
 use super::*;
 
-fn v(id: &str, user: &str, action: BarrierAction, severity: BarrierSeverity, day: u32) -> Violation {
+fn v(
+    id: &str,
+    user: &str,
+    action: BarrierAction,
+    severity: BarrierSeverity,
+    day: u32,
+) -> Violation {
     Violation {
         id: id.into(),
         at: Utc.with_ymd_and_hms(2026, 1, day, 12, 0, 0).unwrap(),
@@ -35,13 +41,22 @@ fn the_excerpt_keeps_the_first_200_characters_not_bytes() {
 #[test]
 fn nobody_reviews_their_own_violation_and_a_review_is_final() {
     let mut x = v("1", "bob", BarrierAction::Block, BarrierSeverity::High, 1);
-    assert_eq!(review(&mut x, "BOB", None, Utc::now()), Err(ReviewRefusal::SelfReview));
-    assert_eq!(review(&mut x, " ", None, Utc::now()), Err(ReviewRefusal::NoReviewer));
+    assert_eq!(
+        review(&mut x, "BOB", None, Utc::now()),
+        Err(ReviewRefusal::SelfReview)
+    );
+    assert_eq!(
+        review(&mut x, " ", None, Utc::now()),
+        Err(ReviewRefusal::NoReviewer)
+    );
     assert!(!x.reviewed);
     review(&mut x, "carol", Some("spoke to bob".into()), Utc::now()).unwrap();
     assert!(x.reviewed);
     assert_eq!(x.reviewed_by.as_deref(), Some("carol"));
-    assert_eq!(review(&mut x, "dave", None, Utc::now()), Err(ReviewRefusal::AlreadyReviewed));
+    assert_eq!(
+        review(&mut x, "dave", None, Utc::now()),
+        Err(ReviewRefusal::AlreadyReviewed)
+    );
 }
 
 #[test]
@@ -49,7 +64,13 @@ fn filters_combine_and_the_newest_come_first() {
     let all = vec![
         v("1", "bob", BarrierAction::Block, BarrierSeverity::High, 1),
         v("2", "bob", BarrierAction::Log, BarrierSeverity::Low, 2),
-        v("3", "eve", BarrierAction::Block, BarrierSeverity::Critical, 3),
+        v(
+            "3",
+            "eve",
+            BarrierAction::Block,
+            BarrierSeverity::Critical,
+            3,
+        ),
     ];
     let f = ViolationFilter {
         user: Some("bob".into()),
@@ -79,11 +100,28 @@ fn the_attestation_counts_actions_reviews_severities_and_barriers_in_the_period(
     let all = vec![
         v("1", "bob", BarrierAction::Block, BarrierSeverity::High, 1),
         reviewed,
-        v("3", "eve", BarrierAction::Alert, BarrierSeverity::Critical, 3),
-        v("4", "eve", BarrierAction::Block, BarrierSeverity::Critical, 20),
+        v(
+            "3",
+            "eve",
+            BarrierAction::Alert,
+            BarrierSeverity::Critical,
+            3,
+        ),
+        v(
+            "4",
+            "eve",
+            BarrierAction::Block,
+            BarrierSeverity::Critical,
+            20,
+        ),
     ];
     let from = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let a = attestation(&all, Some(from), Some(from + Duration::days(10)), Utc::now());
+    let a = attestation(
+        &all,
+        Some(from),
+        Some(from + Duration::days(10)),
+        Utc::now(),
+    );
     assert_eq!(a["total_violations"], 3);
     assert_eq!(a["blocked"], 1);
     assert_eq!(a["logged"], 1);
