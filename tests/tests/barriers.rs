@@ -546,3 +546,61 @@ async fn a_compliance_officer_logs_in_with_ldap_and_reviews_as_themself() {
         "a session reviews as its own user"
     );
 }
+
+#[tokio::test]
+async fn the_official_openai_python_sdk_sees_the_barrier_streaming_and_not() {
+    use std::process::{Command, Stdio};
+    let present = Command::new("python3")
+        .args(["-c", "import openai, pytest"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        present,
+        "install the Python clients: pip install openai pytest (scripts/test does it)"
+    );
+    let s = setup(None, "").await;
+    let base = format!("{}/v1", s.gw.proxy_url());
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests/python/test_barriers_sdk.py",
+            ])
+            .current_dir(parapet_tests::harness::workspace_root())
+            .env("PARAPET_BASE_URL", base)
+            .env("PARAPET_MODEL", "gpt-test")
+            .env("PARAPET_ANALYST_KEY", alice)
+            .env("PARAPET_TRADER_KEY", bob)
+            .env("PARAPET_MNPI_PROMPT", MNPI_PROMPT)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run python3 -m pytest")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(" passed") && !stdout.contains("skipped"),
+        "pytest failed:\n{stdout}\n{}\n--- gateway ---\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        s.gw.stderr()
+    );
+    // Two prompt blocks and one streamed-answer block, all supervised.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            let (_, a) =
+                s.gw.admin(Method::GET, "/api/barriers/attestation", None)
+                    .await;
+            a["blocked"] == 3
+        })
+        .await
+    );
+}
