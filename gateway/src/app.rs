@@ -22,6 +22,7 @@ use crate::audit::Audit;
 use crate::barriers::Guard;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::examination::Examination;
 use crate::identity::Identity;
 use crate::providers::router::Router as ModelRouter;
 use crate::routes;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub a2a: A2a,
     /// Classifier, barriers and supervision records.
     pub guard: Arc<Guard>,
+    /// Pricing, inventory, spend, budgets and rate limits.
+    pub exam: Arc<Examination>,
     pub started_unix: i64,
     secrets: SecretDetector,
 }
@@ -82,6 +85,7 @@ impl AppState {
         let tools = ToolRules::new(&cfg.aida);
         let secrets = SecretDetector::new().map_err(|e| format!("classifier: {e}"))?;
         let a2a = A2a::new(store.clone(), Duration::from_secs(5))?;
+        let exam = Arc::new(Examination::new(store.clone(), &cfg));
         Ok(AppState {
             cfg,
             store,
@@ -93,6 +97,7 @@ impl AppState {
             tools,
             a2a,
             guard,
+            exam,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
         })
@@ -193,6 +198,15 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
         .route("/api/watchlist", put(routes::classify::put_watchlist))
         .route("/api/classify", post(routes::classify::classify))
         .route("/api/login", post(routes::login::login))
+        .route(
+            "/api/examination/inventory",
+            get(routes::examination::inventory),
+        )
+        .route(
+            "/api/examination/inventory/{id}",
+            get(routes::examination::entry).put(routes::examination::classify),
+        )
+        .route("/api/spend", get(routes::examination::spend))
         .route("/api/audit/events", get(routes::audit::events))
         .route("/api/audit/verify", get(routes::audit::verify))
         .route("/api/audit/export", get(routes::audit::export))

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::secret::Secret;
 
+mod cost;
 mod guard;
 mod raw;
 mod validate;
@@ -38,6 +39,10 @@ pub struct Config {
     pub audit: AuditConfig,
     pub webhooks: Vec<WebhookConfig>,
     pub aida: AidaConfig,
+    /// `[[pricing]]` entries over the shipped table.
+    pub pricing: crate::examination::pricing::Pricing,
+    /// `[[limits]]`: budgets and rate limits.
+    pub limits: crate::examination::limits::Limits,
     pub barriers: BarriersConfig,
     pub ldap: Option<LdapConfig>,
 }
@@ -299,6 +304,8 @@ fn unreachable_default() -> Config {
             unmapped_tools: UnmappedTools::Deny,
             tools: vec![],
         },
+        pricing: crate::examination::pricing::Pricing::default(),
+        limits: crate::examination::limits::Limits::default(),
         barriers: BarriersConfig {
             watchlist: None,
             reload_interval: Duration::from_secs(2),

@@ -80,6 +80,10 @@ pub enum ApiError {
     LdapUnavailable(String),
     #[error("invalid username or password")]
     InvalidLogin,
+    #[error("budget exceeded for {counter}; try again in {retry_after} s")]
+    BudgetExceeded { counter: String, retry_after: u64 },
+    #[error("rate limit reached for {counter}; try again in {retry_after} s")]
+    RateLimited { counter: String, retry_after: u64 },
     #[error("{0}")]
     Conflict(String),
     #[error("internal error: {0}")]
@@ -202,6 +206,18 @@ impl ApiError {
                 None,
             ),
             InvalidLogin => (StatusCode::UNAUTHORIZED, AUTH, "invalid_login", None),
+            BudgetExceeded { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "budget_exceeded",
+                None,
+            ),
+            RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "rate_limited",
+                None,
+            ),
             Conflict(_) => (StatusCode::CONFLICT, BAD, "conflict", None),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -244,11 +260,16 @@ impl IntoResponse for ApiError {
         }
         let status = self.status();
         let mut resp = (status, axum::Json(self.body())).into_response();
-        if let ApiError::UpstreamRateLimited {
-            retry_after: Some(s),
-            ..
-        } = &self
-        {
+        let retry_after = match &self {
+            ApiError::UpstreamRateLimited {
+                retry_after: Some(s),
+                ..
+            }
+            | ApiError::BudgetExceeded { retry_after: s, .. }
+            | ApiError::RateLimited { retry_after: s, .. } => Some(*s),
+            _ => None,
+        };
+        if let Some(s) = retry_after {
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
                 resp.headers_mut().insert("retry-after", v);
             }

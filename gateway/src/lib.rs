@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod examination;
 pub mod identity;
 pub mod pipeline;
 pub mod providers;

@@ -240,6 +240,110 @@ async fn audit_suite(s: Arc<dyn Store>) {
     assert_eq!(s.audit_head().await.unwrap(), h6, "trimming keeps the head");
 }
 
+/// Budget and rate-limit counters, and inventory totals: the Lua scripts of the Redis backend
+/// and the redb transactions follow the same arithmetic (`examination::limits`).
+async fn counters_suite(s: Arc<dyn Store>) {
+    use parapet::examination::limits::{nano, Applied, Estimate, LimitKind, Period};
+    use parapet::store::counters::{InventoryAdd, Reservation};
+    // Not across a minute boundary: the rpm window would reset under the test.
+    while Utc::now().timestamp() % 60 > 55 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let limit = |counter: &str, budget: Option<f64>, rpm: Option<u64>| Applied {
+        counter: counter.into(),
+        budget_nano: budget.map(nano),
+        period: Period::Month,
+        rpm,
+        tpm: None,
+    };
+    let limits = vec![
+        limit("key:k", Some(1.0), None),
+        limit("team:t", None, Some(3)),
+    ];
+    let est = Estimate {
+        cost_nano: nano(0.4),
+        tokens: 100,
+    };
+    let mut reservations = vec![];
+    for _ in 0..2 {
+        let at = s.limits_reserve(&limits, &est).await.unwrap().unwrap();
+        reservations.push(Reservation {
+            limits: limits.clone(),
+            estimate: est,
+            at,
+        });
+    }
+    let refused = s.limits_reserve(&limits, &est).await.unwrap().unwrap_err();
+    assert_eq!(
+        (refused.kind, refused.counter.as_str()),
+        (LimitKind::BudgetExceeded, "key:k")
+    );
+    assert!(refused.retry_after >= 1 && refused.retry_after <= 31 * 86_400);
+    // Settled at a tenth of the estimate: room again, until the team's rpm (3) stops it.
+    let real = Estimate {
+        cost_nano: nano(0.04),
+        tokens: 10,
+    };
+    for r in &reservations {
+        s.limits_settle(r, &real).await.unwrap();
+    }
+    s.limits_reserve(&limits, &est).await.unwrap().unwrap();
+    let refused = s.limits_reserve(&limits, &est).await.unwrap().unwrap_err();
+    assert_eq!(
+        (refused.kind, refused.counter.as_str()),
+        (LimitKind::RateLimited, "team:t")
+    );
+    assert!(refused.retry_after >= 1 && refused.retry_after <= 60);
+
+    let add = |ts: &str| InventoryAdd {
+        tokens: 15,
+        cost_nano: nano(0.25),
+        ts: ts.into(),
+    };
+    s.inventory_add("p.m", &add("2026-11-02T00:00:00.000000Z"))
+        .await
+        .unwrap();
+    s.inventory_add("p.m", &add("2026-11-01T00:00:00.000000Z"))
+        .await
+        .unwrap();
+    let t = s.inventory_totals("p.m").await.unwrap();
+    assert_eq!((t.requests, t.tokens, t.cost_nano), (2, 30, nano(0.5)));
+    assert_eq!(t.first_seen.as_deref(), Some("2026-11-01T00:00:00.000000Z"));
+    assert_eq!(t.last_seen.as_deref(), Some("2026-11-02T00:00:00.000000Z"));
+    assert_eq!(s.inventory_totals("none").await.unwrap().requests, 0);
+}
+
+#[tokio::test]
+async fn embedded_counters_conform() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = StoreConfig::Embedded {
+        path: dir.path().join("store.redb"),
+    };
+    counters_suite(store::open(&cfg).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn redis_counters_conform_and_fail_closed() {
+    use parapet::examination::limits::{Applied, Estimate, Period};
+    let mut redis = Redis::start();
+    let s = store::open(&StoreConfig::Redis { url: redis.url() })
+        .await
+        .unwrap();
+    counters_suite(s.clone()).await;
+    redis.stop();
+    let limits = [Applied {
+        counter: "key:k".into(),
+        budget_nano: Some(1),
+        period: Period::Day,
+        rpm: None,
+        tpm: None,
+    }];
+    assert!(matches!(
+        s.limits_reserve(&limits, &Estimate::default()).await,
+        Err(StoreError::Unavailable(_))
+    ));
+}
+
 #[tokio::test]
 async fn embedded_audit_store_conforms() {
     let dir = tempfile::tempdir().unwrap();

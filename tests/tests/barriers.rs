@@ -1,6 +1,12 @@
 //! Information barriers end to end: a real slapd (users, nested groups), the real gateway,
 //! the mock upstream. Research may discuss MNPI; the trading desk may not receive it, neither
 //! in a prompt nor in an answer, streamed or not; every trigger is a supervision record.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use std::time::Duration;
 
@@ -39,6 +45,7 @@ pub struct Setup {
     pub mock: MockServer,
     pub ldap: Ldap,
     pub _redis: Option<Redis>,
+    pub _watchlist_dir: tempfile::TempDir,
     pub alice: String,
     pub bob: String,
     pub barrier_id: String,
@@ -64,7 +71,6 @@ pub async fn setup(redis: Option<Redis>, ldap_extra: &str) -> Setup {
         &cfg.build(),
         &[("LDAP_PW", parapet_tests::harness::ldap::ROOT_PW)],
     );
-    std::mem::forget(dir);
     let alice = gw.create_key("alice", &[]).await;
     let bob = gw.create_key("bob", &[]).await;
     let (status, b) = gw
@@ -88,6 +94,7 @@ pub async fn setup(redis: Option<Redis>, ldap_extra: &str) -> Setup {
         mock,
         ldap,
         _redis: redis,
+        _watchlist_dir: dir,
         alice,
         bob,
     }

@@ -74,3 +74,51 @@ async fn the_official_openai_python_sdk_works_through_the_gateway() {
         gw.stderr()
     );
 }
+
+/// Cost and inventory through the SDK (tests/python/test_examination_sdk.py): traffic to two
+/// priced models, then the inventory lists both with request counts and costs to the cent.
+#[tokio::test]
+async fn the_inventory_counts_sdk_traffic_to_two_models_to_the_cent() {
+    assert!(python_clients_present(), "{INSTALL_HINT}");
+    const ADMIN: &str = "test-admin-token-0123456789";
+    let mock = MockServer::start().unwrap();
+    let cfg = ConfigBuilder::new()
+        .provider("mock", "openai", &mock.base_v1(), &[])
+        .model("gpt-4o-mini", "mock", "gpt-4o-mini", &[])
+        .model("gpt-4o", "mock", "gpt-4o", &[])
+        .build();
+    let gw = Gateway::start(&cfg, &[("PARAPET_ADMIN_TOKEN", ADMIN)]);
+    let key = gw.create_key("python-sdk", &[]).await;
+    let (base, admin) = (format!("{}/v1", gw.proxy_url()), gw.admin_url().to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests/python/test_examination_sdk.py",
+            ])
+            .current_dir(workspace_root())
+            .env("PARAPET_BASE_URL", base)
+            .env("PARAPET_KEY", key)
+            .env("PARAPET_ADMIN_URL", admin)
+            .env("PARAPET_ADMIN_TOKEN", ADMIN)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run python3 -m pytest")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(" passed") && !stdout.contains("skipped"),
+        "pytest failed ({}):\n{}\n{}\n--- gateway stderr ---\n{}",
+        out.status,
+        stdout,
+        String::from_utf8_lossy(&out.stderr),
+        gw.stderr()
+    );
+}

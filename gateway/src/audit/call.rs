@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::record::{Record, RequestInfo, ResponseInfo, UsageInfo};
 use super::{caller_info, Audit};
 use crate::error::ApiError;
+use crate::examination::settle::CallCost;
 use crate::identity::Caller;
 use crate::providers::Usage;
 
@@ -17,6 +18,8 @@ pub struct CallDraft {
     pub record: Record,
     started: Instant,
     audit: Arc<Audit>,
+    /// The call's reservation and usage estimates, settled when the record is completed.
+    pub cost: Option<CallCost>,
 }
 
 impl CallDraft {
@@ -40,6 +43,7 @@ impl CallDraft {
             record,
             started: Instant::now(),
             audit,
+            cost: None,
         }
     }
 
@@ -56,8 +60,16 @@ impl CallDraft {
         });
     }
 
+    /// Prices the call into the record and starts its settlement (inventory, budget
+    /// reconciliation) in the background; once. The cost in USD, when the model has a price.
+    pub fn settle(&mut self) -> Option<f64> {
+        let cost = self.cost.take()?;
+        cost.settle(&mut self.record)
+    }
+
     /// Commits the record with this outcome. `Err` means the answer must not be given.
     pub async fn commit(mut self, response: ResponseInfo) -> Result<Option<u64>, ApiError> {
+        self.settle();
         self.record.latency_ms = Some(self.started.elapsed().as_millis() as u64);
         self.record.response = Some(response);
         self.audit.commit(self.record).await

@@ -120,6 +120,7 @@ pub fn caller_info(caller: Option<&Caller>) -> CallerInfo {
             principal_id: c.principal_id.clone(),
             groups: c.groups.clone(),
             key_id: c.key_id.clone(),
+            team: c.team.clone(),
         },
         None => CallerInfo {
             kind: "anonymous".into(),

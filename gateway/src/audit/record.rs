@@ -55,6 +55,9 @@ pub struct CallerInfo {
     pub groups: Vec<String>,
     #[serde(default)]
     pub key_id: Option<String>,
+    /// The key's team (spend by team); absent when the caller has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -141,6 +144,11 @@ impl Record {
         w.str(&self.caller.kind);
         w.key("principal_id");
         w.opt_str(self.caller.principal_id.as_deref());
+        // Added after the first release: written only when set (see `request` below).
+        if let Some(team) = &self.caller.team {
+            w.key("team");
+            w.str(team);
+        }
         w.close();
         w.key("change");
         w.opt_value(self.change.as_ref())?;

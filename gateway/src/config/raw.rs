@@ -28,6 +28,10 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) tools: Vec<RawTool>,
     #[serde(default)]
+    pub(super) pricing: Vec<RawPrice>,
+    #[serde(default)]
+    pub(super) limits: Vec<RawLimit>,
+    #[serde(default)]
     pub(super) classifiers: RawClassifiers,
     #[serde(default)]
     pub(super) barriers: RawBarriers,
@@ -77,6 +81,28 @@ pub enum OnLdapUnavailable {
     #[default]
     Stale,
     Closed,
+}
+
+/// `[[pricing]]`: USD per million tokens for a model (`model` exact, or a prefix ending `*`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPrice {
+    pub(super) model: Spanned<String>,
+    pub(super) input: Spanned<f64>,
+    pub(super) cached_input: Option<Spanned<f64>>,
+    pub(super) output: Spanned<f64>,
+}
+
+/// `[[limits]]`: a budget and rate limits for a key, user or team (`id = "*"`: each of them).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLimit {
+    pub(super) subject: Spanned<String>,
+    pub(super) id: Spanned<String>,
+    pub(super) budget_usd: Option<Spanned<f64>>,
+    pub(super) period: Option<Spanned<String>>,
+    pub(super) rpm: Option<u64>,
+    pub(super) tpm: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]

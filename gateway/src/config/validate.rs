@@ -11,7 +11,6 @@ use super::*;
 use crate::secret::Secret;
 
 pub(super) struct Validator<'a> {
-    // Also used by `guard.rs` (barriers and LDAP).
     pub(super) text: &'a str,
     pub(super) file: &'a str,
     pub(super) env: EnvLookup<'a>,
@@ -287,6 +286,8 @@ impl Validator<'_> {
             });
         }
         let aida = self.aida(raw.aida, raw.tools)?;
+        let pricing = self.pricing(raw.pricing)?;
+        let limits = self.limits(raw.limits)?;
         let barriers = self.barriers(raw.classifiers, raw.barriers, &d.barriers)?;
         let ldap = raw.ldap.map(|l| self.ldap(l)).transpose()?;
         Ok(Config {
@@ -300,6 +301,8 @@ impl Validator<'_> {
             audit,
             webhooks,
             aida,
+            pricing,
+            limits,
             barriers,
             ldap,
         })

@@ -17,6 +17,8 @@ use crate::barriers::stream::TextHold;
 use crate::barriers::supervision::Direction;
 use crate::barriers::{prompt_text, Seen};
 use crate::error::ApiError;
+use crate::examination::settle::{header_value, CallCost};
+use crate::examination::tokens;
 use crate::identity::Caller;
 use crate::providers::router::{CallSpec, Routed};
 use crate::providers::{Endpoint, Reply};
@@ -29,6 +31,29 @@ fn authorize_model(app: &AppState, caller: &Caller, model: &str) -> Result<(), A
     if !caller.may_use_model(model) {
         return Err(ApiError::ModelNotAllowed(model.to_string()));
     }
+    Ok(())
+}
+
+/// Budget and rate limits (DESIGN §3 step 5): reserves the call's estimated cost and tokens
+/// for the caller's key, user and team, or refuses it. The draft carries the reservation to
+/// its settlement (or its release, when the call fails or is dropped).
+async fn reserve(
+    app: &AppState,
+    caller: &Caller,
+    model: &str,
+    body: &Map<String, Value>,
+    draft: &mut CallDraft,
+) -> Result<(), ApiError> {
+    let prompt = tokens::prompt(body);
+    let reservation = if app.exam.has_limits() {
+        let models = app.router.models_of(model);
+        app.exam
+            .reserve(caller, &models, prompt, tokens::max_output(body))
+            .await?
+    } else {
+        None
+    };
+    draft.cost = Some(CallCost::new(app.exam.clone(), reservation, prompt));
     Ok(())
 }
 
@@ -87,6 +112,7 @@ pub async fn chat_completions(
     if let Some(e) = verdict.refusal() {
         return Err(e);
     }
+    reserve(app, caller, &view.model, &body, draft).await?;
     if view.stream {
         // Ask for usage in the stream whatever the client asked; the relay strips it again.
         let opts = body.entry("stream_options").or_insert_with(|| json!({}));
@@ -116,6 +142,7 @@ pub async fn embeddings(
     draft.request().model_requested = Some(model.clone());
     authorize_model(app, caller, &model)?;
     check_credential(app, caller, draft)?;
+    reserve(app, caller, &model, &body, draft).await?;
     let spec = CallSpec {
         endpoint: Endpoint::Embeddings,
         stream: false,
@@ -127,6 +154,10 @@ pub async fn embeddings(
     draft.request().model_served = Some(routed.model_served.clone());
     Ok(routed)
 }
+
+/// The cost of a complete (non-streaming) answer in USD; streams carry it in an SSE comment
+/// before `data: [DONE]` (see `relay`).
+pub const COST_HEADER: &str = "x-parapet-cost-usd";
 
 pub fn models(app: &AppState, caller: &Caller) -> Response {
     let data: Vec<Value> = app
@@ -159,7 +190,13 @@ pub async fn respond(
             usage,
             finish_reason,
         } => {
+            if usage.is_none() {
+                if let Some(c) = draft.cost.as_mut() {
+                    c.note_answer(&body);
+                }
+            }
             draft.set_usage(usage);
+            let cost = draft.settle();
             let response = ResponseInfo {
                 status: 200,
                 finish_reason,
@@ -172,6 +209,9 @@ pub async fn respond(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
+            if let Some(v) = cost.and_then(|c| HeaderValue::from_str(&header_value(c)).ok()) {
+                r.headers_mut().insert(COST_HEADER, v);
+            }
             r
         }
         Reply::Stream(events) => {

@@ -16,6 +16,7 @@ use crate::audit::call::CallDraft;
 use crate::audit::record::ResponseInfo;
 use crate::barriers::stream::TextHold;
 use crate::error::ApiError;
+use crate::examination::settle::header_value;
 use crate::providers::{EventStream, StreamItem, Usage};
 
 const DONE: &[u8] = b"data: [DONE]\n\n";
@@ -156,6 +157,16 @@ impl Relay {
             let g = draft.record.guardrails.take();
             draft.record.guardrails = Some(crate::barriers::merge_response(g, &t.verdict()));
         }
+        // A completed stream tells its cost in an SSE comment before `[DONE]` (clients ignore
+        // comments; the record and the inventory have it either way).
+        let then = match draft.settle() {
+            Some(cost) if then.as_ref() == DONE => Bytes::from(format!(
+                ": x-parapet-cost-usd {}\n\n{}",
+                header_value(cost),
+                String::from_utf8_lossy(DONE)
+            )),
+            _ => then,
+        };
         Some((tokio::spawn(draft.commit(response)), then))
     }
 
@@ -171,6 +182,9 @@ impl Relay {
 
     fn note_data(&mut self, b: &Bytes) {
         self.hasher.update(b);
+        if let Some(c) = self.draft.as_mut().and_then(|d| d.cost.as_mut()) {
+            c.note_event(b);
+        }
         if let Some(reason) = sniff_finish_reason(b) {
             self.finish_reason = Some(reason);
         }

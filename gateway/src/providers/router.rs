@@ -106,6 +106,18 @@ impl Router {
             .unwrap_or_default()
     }
 
+    /// The upstream model names an alias may be served by: its deployments and those of its
+    /// fallbacks (what a budget reservation must price).
+    pub fn models_of(&self, alias: &str) -> Vec<&str> {
+        let Some(a) = self.aliases.get(alias) else {
+            return vec![];
+        };
+        std::iter::once(a)
+            .chain(a.fallbacks.iter().filter_map(|f| self.aliases.get(f)))
+            .flat_map(|a| a.deployments.iter().map(|d| d.model.as_str()))
+            .collect()
+    }
+
     /// Sends the call: the alias's deployments with retries, then each fallback alias the same way.
     pub async fn send(
         &self,

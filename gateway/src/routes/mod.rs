@@ -6,6 +6,7 @@ pub mod aida;
 pub mod audit;
 pub mod barriers;
 pub mod classify;
+pub mod examination;
 pub mod health;
 pub mod keys;
 pub mod login;

@@ -15,6 +15,8 @@ pub enum Collection {
     Violations,
     /// The control room's watch list (`current`) and its version (`version`).
     Watchlist,
+    /// AI inventory entries (`examination::inventory`).
+    Inventory,
 }
 
 impl Collection {
@@ -24,6 +26,7 @@ impl Collection {
             Collection::Barriers => "barriers",
             Collection::Violations => "violations",
             Collection::Watchlist => "watchlist",
+            Collection::Inventory => "inventory",
         }
     }
 }

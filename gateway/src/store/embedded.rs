@@ -37,6 +37,7 @@ const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const AUDIT_HEAD: &str = "audit_head";
 const CACHE_BYTES: usize = 16 << 20;
 
+mod counters;
 mod docs;
 
 pub struct EmbeddedStore {
@@ -70,6 +71,8 @@ impl EmbeddedStore {
             tx.open_table(CHECKPOINTS).map_err(unavailable)?;
             tx.open_table(META).map_err(unavailable)?;
             tx.open_table(docs::DOCS).map_err(unavailable)?;
+            tx.open_table(counters::LIMITS).map_err(unavailable)?;
+            tx.open_table(counters::INVENTORY).map_err(unavailable)?;
         }
         tx.commit().map_err(unavailable)?;
         Ok(EmbeddedStore { db: Arc::new(db) })

@@ -9,8 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::StoreConfig;
+pub use counters::Counters;
 pub use docs::{Collection, DocStore, Docs, Document, PutMode};
 
+pub mod counters;
 pub mod docs;
 pub mod embedded;
 pub mod redis;
@@ -226,8 +228,8 @@ pub trait Health: Send + Sync {
 }
 
 /// Everything the gateway needs from a store.
-pub trait Store: SecretIndex + AuditStore + DocStore + Health {}
-impl<T: SecretIndex + AuditStore + DocStore + Health> Store for T {}
+pub trait Store: SecretIndex + AuditStore + DocStore + Counters + Health {}
+impl<T: SecretIndex + AuditStore + DocStore + Counters + Health> Store for T {}
 
 pub async fn open(cfg: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match cfg {

@@ -11,6 +11,7 @@ use redis::AsyncCommands;
 use super::redis_keys as k;
 use super::{format_time, parse_time, Health, SecretIndex, SecretKind, StoreError, Stored};
 
+mod counters;
 mod docs;
 
 #[derive(Clone)]

@@ -33,3 +33,14 @@ pub const AUDIT_CHECKPOINTS: &str = "parapet:audit:checkpoints";
 pub fn docs(collection: &str) -> String {
     format!("{PREFIX}docs:{collection}")
 }
+
+/// Hash of one budget / rate-limit counter (`counter`: `key:{id}`, `user:{id}`, `team:{name}`):
+/// `p spent resv w req tok` (see `examination::limits`).
+pub fn limit(counter: &str) -> String {
+    format!("{PREFIX}limit:{counter}")
+}
+
+/// Hash of an inventory entry's totals: `requests tokens cost_nano first_seen last_seen`.
+pub fn inventory_totals(id: &str) -> String {
+    format!("{PREFIX}inventory:{id}")
+}

@@ -110,7 +110,7 @@ pub(super) async fn chat(st: Arc<MockState>, body: Value) -> Response {
         if !tool_calls.is_empty() {
             insert(&mut message, "tool_calls", Value::from(tool_calls));
         }
-        return axum::Json(json!({
+        let mut answer = json!({
             "id": id,
             "object": "chat.completion",
             "created": now(),
@@ -118,8 +118,13 @@ pub(super) async fn chat(st: Arc<MockState>, body: Value) -> Response {
             "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
             "usage": usage_json(prompt, completion),
             "system_fingerprint": "fp_mock",
-        }))
-        .into_response();
+        });
+        if steer.omit_usage {
+            if let Some(o) = answer.as_object_mut() {
+                o.remove("usage");
+            }
+        }
+        return axum::Json(answer).into_response();
     }
 
     let include_usage = body
@@ -158,7 +163,7 @@ pub(super) async fn chat(st: Arc<MockState>, body: Value) -> Response {
         }
     }
     events.push((Duration::ZERO, frame.chunk(json!({}), Value::from(finish))));
-    if include_usage {
+    if include_usage && !steer.omit_usage {
         let mut last = frame.base();
         insert(&mut last, "choices", json!([]));
         insert(&mut last, "usage", usage_json(prompt, completion));

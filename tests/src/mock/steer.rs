@@ -29,6 +29,8 @@ pub struct Steer {
     /// Never answer (until the client goes away).
     pub hang: bool,
     pub usage: Option<UsageSpec>,
+    /// Report no usage at all (a provider that does not count), streamed or not.
+    pub omit_usage: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -82,6 +82,7 @@ proptest::proptest! {
         with_usage in proptest::bool::ANY, tokens in proptest::num::u64::ANY,
         guardrails in proptest::option::of(any_json()), change in proptest::option::of(any_json()),
         agent in proptest::option::of(".*"), method in proptest::option::of(".*"),
+        team in proptest::option::of(".*"),
     ) {
         let mut r = sample(&kind);
         r.id = id;
@@ -89,7 +90,7 @@ proptest::proptest! {
         r.prev_hash = prev;
         r.seq = seq;
         r.hash = "ignored".into();
-        r.caller = CallerInfo { kind: kind.clone(), id: caller_id, principal_id: key_id.clone(), groups, key_id };
+        r.caller = CallerInfo { kind: kind.clone(), id: caller_id, principal_id: key_id.clone(), groups, key_id, team };
         r.aida_credential_id = cred;
         r.aida_scope_verified = verified;
         r.latency_ms = latency;
@@ -135,4 +136,19 @@ fn canonical_form_sorts_keys_and_drops_the_hash() {
     .map(|k| text.find(k).unwrap())
     .collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "keys sorted: {text}");
+}
+
+#[test]
+fn a_record_without_a_team_canonicalizes_as_before_the_field_existed() {
+    let r = sample("llm.call");
+    let text = String::from_utf8(r.canonical().unwrap()).unwrap();
+    assert!(text.contains(r#""principal_id":null}"#), "{text}");
+    let mut t = r.clone();
+    t.caller.team = Some("payments".into());
+    let text = String::from_utf8(t.canonical().unwrap()).unwrap();
+    assert!(
+        text.contains(r#""principal_id":null,"team":"payments"}"#),
+        "{text}"
+    );
+    assert_eq!(t.canonical().unwrap(), t.canonical_reference().unwrap());
 }
