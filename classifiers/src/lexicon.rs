@@ -16,7 +16,7 @@ use aho_corasick::automaton::Automaton;
 use aho_corasick::automaton::StateID;
 use aho_corasick::dfa::DFA;
 use aho_corasick::nfa::contiguous;
-use aho_corasick::{Anchored, MatchKind};
+use aho_corasick::{Anchored, MatchKind, StartKind};
 use std::collections::{HashMap, HashSet};
 
 pub(crate) static NORM: [u8; 256] = {
@@ -126,11 +126,198 @@ fn tri_index(a: u8, b: u8, c: u8) -> usize {
         + usize::from(TRI[usize::from(c)])
 }
 
+/// Bits in the first-word filter (64 KiB).
+const FIRST_BITS_LOG2: u32 = 19;
+
+/// Hash of a word (bytes that [`NORM`] keeps). With `fold` the word is lower-cased: inside a
+/// word that is `| 0x20` on every byte (digits, `$` and `&` already carry the bit).
+#[inline(always)]
+fn word_hash(w: &[u8], fold: bool) -> u64 {
+    word_hash_at(w, 0, w.len(), fold)
+}
+
+/// Up to eight bytes of `bytes[at..at + n]` as a little-endian word, zero above them.
+#[inline(always)]
+fn load(bytes: &[u8], at: usize, n: usize) -> u64 {
+    let x = if at + 8 <= bytes.len() {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(x)
+    } else {
+        let mut x = 0u64;
+        for (k, &b) in bytes[at..at + n].iter().enumerate() {
+            x |= u64::from(b) << (8 * k);
+        }
+        x
+    };
+    if n >= 8 {
+        x
+    } else {
+        x & ((1u64 << (8 * n)) - 1)
+    }
+}
+
+/// [`word_hash`] of `bytes[at..at + len]`.
+#[inline(always)]
+fn word_hash_at(bytes: &[u8], at: usize, len: usize, fold: bool) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let lane = if fold { 0x2020_2020_2020_2020u64 } else { 0 };
+    let mut h = (len as u64).wrapping_mul(K);
+    let mut k = 0;
+    while k < len {
+        let n = (len - k).min(8);
+        let lanes = if n >= 8 {
+            lane
+        } else {
+            lane & ((1u64 << (8 * n)) - 1)
+        };
+        h = (h ^ (load(bytes, at + k, n) | lanes)).wrapping_mul(K);
+        h = h.rotate_left(29);
+        k += 8;
+    }
+    h ^= h >> 31;
+    h.wrapping_mul(K) ^ (h >> 29)
+}
+
+/// Hasher for keys that are already hashes.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type HashSet64 = HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Which whole words can begin a pattern. A pattern whose first word is followed by more
+/// pattern text (or by a word boundary) can only begin at a text word equal to that first
+/// word: case-insensitively, or exactly when every spelling of it is exact (tickers, one-word
+/// aliases). Single-word prefix patterns (`acqui*`, credential markers followed by their
+/// token) fall back to a trigram test of their own.
+struct FirstWords {
+    /// Bit per hash of a lower-cased first word (any pattern).
+    bits: Vec<u64>,
+    /// Lower-cased first words of patterns with a case-insensitive spelling.
+    folded: HashSet64,
+    /// Exact first words of patterns with an exact spelling.
+    exact: HashSet64,
+    /// Trigrams the prefix patterns begin with.
+    prefix: Vec<u64>,
+    has_prefix: bool,
+}
+
+impl FirstWords {
+    fn new() -> FirstWords {
+        FirstWords {
+            bits: vec![0; (1usize << FIRST_BITS_LOG2) / 64],
+            folded: HashSet64::default(),
+            exact: HashSet64::default(),
+            prefix: vec![0u64; (TRI_N * TRI_N * TRI_N).div_ceil(64)],
+            has_prefix: false,
+        }
+    }
+
+    fn set_bit(&mut self, h: u64) {
+        let b = (h >> (64 - FIRST_BITS_LOG2)) as usize;
+        self.bits[b / 64] |= 1 << (b % 64);
+    }
+
+    /// `head` is the normalized pattern without its leading space; `metas` its spellings.
+    fn add(&mut self, head: &[u8], metas: &[Meta]) {
+        let Some(first_len) = head.iter().position(|&b| b == b' ').or_else(|| {
+            // A single word: exact-word test unless some spelling is a prefix.
+            if metas.iter().any(|m| m.tail != Tail::Boundary) {
+                None
+            } else {
+                Some(head.len())
+            }
+        }) else {
+            self.has_prefix = true;
+            set_trigrams(&mut self.prefix, head);
+            return;
+        };
+        if first_len == 0 {
+            // Starts with several separators: never filtered (the automaton is past its
+            // start state when the word comes).
+            return;
+        }
+        let first = &head[..first_len];
+        let h = word_hash(first, true);
+        self.set_bit(h);
+        for m in metas {
+            match &m.exact {
+                Some(e) => {
+                    self.exact.insert(word_hash(&e[..first_len], false));
+                }
+                None => {
+                    self.folded.insert(h);
+                }
+            }
+        }
+    }
+
+    /// Whether a pattern may begin at the whole word `bytes[i..i + len]`.
+    #[inline(always)]
+    fn may_start(&self, len: usize, bytes: &[u8], i: usize) -> bool {
+        let h = word_hash_at(bytes, i, len, true);
+        let b = (h >> (64 - FIRST_BITS_LOG2)) as usize;
+        if self.bits[b / 64] & (1 << (b % 64)) != 0
+            && (self.folded.contains(&h)
+                || self.exact.contains(&word_hash_at(bytes, i, len, false)))
+        {
+            return true;
+        }
+        self.may_prefix(bytes, i)
+    }
+
+    /// Whether a single-word prefix pattern may begin at `bytes[i]`.
+    #[inline(always)]
+    fn may_prefix(&self, bytes: &[u8], i: usize) -> bool {
+        if !self.has_prefix {
+            return false;
+        }
+        if i + 3 > bytes.len() {
+            return true;
+        }
+        let t = tri_index(bytes[i], bytes[i + 1], bytes[i + 2]);
+        self.prefix[t / 64] & (1 << (t % 64)) != 0
+    }
+}
+
+/// Marks the trigrams a pattern head (without its leading space) can begin with.
+fn set_trigrams(starts: &mut [u64], head: &[u8]) {
+    let any: Vec<u8> = (0u8..=255)
+        .filter(|b| TRI[usize::from(*b)] != 0 || *b == b'a')
+        .collect();
+    let pick = |k: usize| -> Vec<u8> { head.get(k).map_or_else(|| any.clone(), |b| vec![*b]) };
+    for &a in &pick(0) {
+        for &b in &pick(1) {
+            for &c in &pick(2) {
+                let t = tri_index(a, b, c);
+                starts[t / 64] |= 1 << (t % 64);
+            }
+        }
+    }
+}
+
 pub(crate) struct Lexicon {
     machine: Machine,
-    /// Bit per trigram that some pattern begins with (after its leading space): a word start
-    /// whose first three bytes are not in it cannot begin a match.
-    starts: Vec<u64>,
+    /// Whole-word start filter (used when the word is entirely in view).
+    first: FirstWords,
+    /// Numbers of separators that patterns open with (after their leading space).
+    lead: Vec<u8>,
+    /// Per automaton pattern, its length (with the leading space).
+    pattern_lens: Vec<u32>,
     /// Per automaton pattern, the range of `metas` it stands for.
     ranges: Vec<(u32, u32)>,
     metas: Vec<Meta>,
@@ -141,9 +328,12 @@ pub(crate) struct Lexicon {
 }
 
 pub(crate) struct LexState {
-    sid: StateID,
+    /// Next offset to look for a word start from (a deferred word start, or inside a word or
+    /// separator run).
     pos: usize,
     pending: Vec<Pending>,
+    /// Matches of the word start being examined: (automaton pattern, end).
+    found: Vec<(u32, usize)>,
 }
 
 #[derive(Default)]
@@ -335,32 +525,26 @@ impl Lexicon {
             max_len = max_len.max(norm.len() - 1);
             patterns.push(norm);
         }
-        let mut starts = vec![0u64; (TRI_N * TRI_N * TRI_N).div_ceil(64)];
-        for p in &patterns {
-            let head = &p[1..];
-            let any: Vec<u8> = (0u8..=255)
-                .filter(|b| TRI[usize::from(*b)] != 0 || *b == b'a')
-                .collect();
-            let pick =
-                |k: usize| -> Vec<u8> { head.get(k).map_or_else(|| any.clone(), |b| vec![*b]) };
-            for &a in &pick(0) {
-                for &b in &pick(1) {
-                    for &c in &pick(2) {
-                        let t = tri_index(a, b, c);
-                        starts[t / 64] |= 1 << (t % 64);
-                    }
-                }
+        let mut first = FirstWords::new();
+        let mut lead = Vec::new();
+        for (p, &(lo, hi)) in patterns.iter().zip(&ranges) {
+            first.add(&p[1..], &metas[lo as usize..hi as usize]);
+            let k = p[1..].iter().take_while(|&&b| b == b' ').count();
+            if k > 0 && !lead.contains(&(k as u8)) {
+                lead.push(k as u8);
             }
         }
+        let pattern_lens = patterns.iter().map(|p| p.len() as u32).collect();
         let pattern_bytes: usize = patterns.iter().map(Vec::len).sum();
         let (machine, start) = if pattern_bytes <= DFA_MAX_PATTERN_BYTES {
             let dfa = DFA::builder()
                 .match_kind(MatchKind::Standard)
+                .start_kind(StartKind::Anchored)
                 .ascii_case_insensitive(true)
                 .prefilter(false)
                 .byte_classes(true)
                 .build(&patterns)?;
-            let start = dfa.next_state(Anchored::No, dfa.start_state(Anchored::No)?, b' ');
+            let start = dfa.next_state(Anchored::Yes, dfa.start_state(Anchored::Yes)?, b' ');
             (Machine::Dfa(dfa), start)
         } else {
             let nfa = contiguous::NFA::builder()
@@ -369,12 +553,14 @@ impl Lexicon {
                 .prefilter(false)
                 .byte_classes(true)
                 .build(&patterns)?;
-            let start = nfa.next_state(Anchored::No, nfa.start_state(Anchored::No)?, b' ');
+            let start = nfa.next_state(Anchored::Yes, nfa.start_state(Anchored::Yes)?, b' ');
             (Machine::Nfa(nfa), start)
         };
         Ok(Lexicon {
             machine,
-            starts,
+            first,
+            lead,
+            pattern_lens,
             ranges,
             metas,
             max_len,
@@ -384,9 +570,9 @@ impl Lexicon {
 
     pub(crate) fn state(&self) -> LexState {
         LexState {
-            sid: self.start,
             pos: 0,
             pending: Vec::new(),
+            found: Vec::new(),
         }
     }
 
@@ -420,84 +606,149 @@ impl Lexicon {
             Machine::Dfa(a) => self.run(a, st, text, out),
             Machine::Nfa(a) => self.run(a, st, text, out),
         }
-        st.pos = text.end();
     }
 
-    /// The hot loop. Every pattern begins with a space, so while the automaton sits in its
-    /// root state (no partial match) nothing can start before the next separator: skip to it.
+    /// The hot loop. A pattern begins at a word start (or, for a pattern that opens with
+    /// separators, that many separators before one), so only word starts are examined: the
+    /// whole word is looked up in [`FirstWords`], and only a candidate runs the automaton,
+    /// anchored there, until it dies. A word start whose word or run is cut by the end of the
+    /// text waits for more text (it is examined again from scratch).
     #[inline(always)]
     fn run<A: Automaton>(&self, a: &A, st: &mut LexState, text: &Text<'_>, out: &mut Vec<LexHit>) {
-        let Ok(root) = a.start_state(Anchored::No) else {
-            return;
-        };
+        let sep = |b: u8| NORM[usize::from(b)] == b' ';
         let bytes = text.bytes;
-        let mut sid = st.sid;
-        let mut i = st.pos - text.base;
-        while i < bytes.len() {
-            if sid == self.start && i + 3 <= bytes.len() && NORM[usize::from(bytes[i])] != b' ' {
-                // Only the separator before `i` is matched: a match must begin at `i` or after
-                // the next separator.
-                let t = tri_index(bytes[i], bytes[i + 1], bytes[i + 2]);
-                if self.starts[t / 64] & (1 << (t % 64)) == 0 {
-                    sid = root;
+        let base = text.base;
+        let n = bytes.len();
+        let mut i = st.pos - base;
+        let mut at_start = st.pos == 0 || sep(text.at(st.pos - 1));
+        while i < n {
+            if !at_start || sep(bytes[i]) {
+                while i < n && !sep(bytes[i]) {
                     i += 1;
                 }
-            }
-            if sid == root {
-                match bytes[i..]
-                    .iter()
-                    .position(|&b| NORM[usize::from(b)] == b' ')
-                {
-                    Some(k) => i += k,
-                    None => break,
+                while i < n && sep(bytes[i]) {
+                    i += 1;
+                }
+                if i == n {
+                    break;
                 }
             }
-            sid = a.next_state(Anchored::No, sid, NORM[usize::from(bytes[i])]);
-            i += 1;
-            if a.is_special(sid) && a.is_match(sid) {
-                self.on_match(a, sid, text.base + i, text, st, out);
+            at_start = false;
+            let w = i;
+            let rest = &bytes[w..];
+            let lim = rest.len().min(self.max_len + 1);
+            let word = rest[..lim].iter().position(|&b| sep(b));
+            let (candidate, next) = match word {
+                Some(k) => (self.first.may_start(k, bytes, w), w + k),
+                None if rest.len() > self.max_len => {
+                    // Longer than any pattern's first word: only a prefix pattern can begin.
+                    (self.first.may_prefix(bytes, w), w + 1)
+                }
+                None if text.eof => (self.first.may_start(rest.len(), bytes, w), n),
+                None => {
+                    st.pos = base + w;
+                    return;
+                }
+            };
+            st.found.clear();
+            if candidate && !self.walk(a, base + w, text, st) {
+                st.pos = base + w;
+                return;
             }
+            for &k in &self.lead {
+                let k = k as usize;
+                let abs = base + w;
+                let origin_ok = if abs > k {
+                    abs - k > base && (abs - k - 1..abs).all(|p| sep(text.at(p)))
+                } else {
+                    abs == k && base == 0 && (0..abs).all(|p| sep(text.at(p)))
+                };
+                if origin_ok && !self.walk(a, abs - k, text, st) {
+                    st.pos = base + w;
+                    return;
+                }
+            }
+            if !st.found.is_empty() {
+                let found = std::mem::take(&mut st.found);
+                for &(pid, end) in &found {
+                    self.on_match(pid, end, text, st, out);
+                }
+                st.found = found;
+            }
+            i = next;
         }
-        st.sid = sid;
+        st.pos = base + i;
     }
 
-    fn on_match<A: Automaton>(
+    /// Runs the automaton anchored at `head` (the pattern text after its leading space) until
+    /// it dies, noting the matches that begin there. False when the text ran out first.
+    #[inline(always)]
+    fn walk<A: Automaton>(&self, a: &A, head: usize, text: &Text<'_>, st: &mut LexState) -> bool {
+        let mut sid = self.start;
+        let end = text.end();
+        let mut j = head;
+        loop {
+            if j == end {
+                return text.eof;
+            }
+            sid = a.next_state(Anchored::Yes, sid, NORM[usize::from(text.at(j))]);
+            j += 1;
+            if a.is_special(sid) {
+                if a.is_dead(sid) {
+                    return true;
+                }
+                if a.is_match(sid) {
+                    for k in 0..a.match_len(sid) {
+                        let pid = a.match_pattern(sid, k);
+                        if j + 1 == head + a.pattern_len(pid) {
+                            st.found.push((pid.as_u32(), j));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_match(
         &self,
-        a: &A,
-        sid: StateID,
+        pid: u32,
         end: usize,
         text: &Text<'_>,
         st: &mut LexState,
         out: &mut Vec<LexHit>,
     ) {
-        for k in 0..a.match_len(sid) {
-            let pid = a.match_pattern(sid, k);
-            let start = end + 1 - a.pattern_len(pid);
-            if start > 0
-                && text.at(start - 1) >= 0x80
-                && text.char_before(start).is_some_and(char::is_alphanumeric)
-            {
-                continue;
-            }
-            let (lo, hi) = self.ranges[pid.as_usize()];
-            for m in lo..hi {
-                match self.decide(m, start, end, text) {
-                    Decision::Wait => st.pending.push(Pending {
-                        meta: m,
-                        start,
-                        end,
-                    }),
-                    Decision::Hit(h) => out.push(h),
-                    Decision::Reject => {}
-                }
+        let (lo, hi) = self.ranges[pid as usize];
+        let start = end + 1 - (self.pattern_lens[pid as usize] as usize);
+        if start > 0
+            && text.at(start - 1) >= 0x80
+            && text.char_before(start).is_some_and(char::is_alphanumeric)
+        {
+            return;
+        }
+        for m in lo..hi {
+            match self.decide(m, start, end, text) {
+                Decision::Wait => st.pending.push(Pending {
+                    meta: m,
+                    start,
+                    end,
+                }),
+                Decision::Hit(h) => out.push(h),
+                Decision::Reject => {}
             }
         }
     }
 
     fn decide(&self, m: u32, start: usize, end: usize, text: &Text<'_>) -> Decision {
         let meta = &self.metas[m as usize];
+        if meta.tail == Tail::Boundary && end < text.end() {
+            let b = text.at(end);
+            if b < 0x80 && NORM[usize::from(b)] != b' ' {
+                return Decision::Reject;
+            }
+        }
         if let Some(exact) = &meta.exact {
-            if text.slice(start, end) != &exact[..] {
+            let got = text.slice(start, end);
+            if got.len() != exact.len() || got.iter().zip(exact.iter()).any(|(a, b)| a != b) {
                 return Decision::Reject;
             }
         }

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use crate::a2a::A2a;
 use crate::aida::tools::ToolRules;
 use crate::aida::Aida;
+use crate::approvals::Approvals;
 use crate::audit::call::CallDraft;
 use crate::audit::Audit;
 use crate::barriers::Guard;
@@ -24,6 +25,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::examination::Examination;
 use crate::identity::Identity;
+use crate::policy::PolicyEngine;
 use crate::providers::router::Router as ModelRouter;
 use crate::routes;
 use crate::store::Store;
@@ -36,6 +38,24 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/api/login",
     "/a2a/{agent_id}/.well-known/agent-card.json",
 ];
+
+/// Admin routes a person may call with their own virtual key or JWT besides the admin token:
+/// the decision API (agents' tools ask before acting) and approvals (approvers are people; the
+/// admin token is a service identity and cannot approve).
+pub const PERSON_ROUTES: &[&str] = &[
+    "/api/v1/decisions/check",
+    "/api/v1/decisions/batch",
+    "/api/v1/approvals",
+    "/api/v1/approvals/{id}",
+    "/api/v1/approvals/{id}/approve",
+    "/api/v1/approvals/{id}/deny",
+];
+
+fn is_person_route(req: &Request) -> bool {
+    req.extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| PERSON_ROUTES.contains(&p.as_str()))
+}
 
 /// Whether a request is for one of `PUBLIC_ROUTES`, by the route it matched.
 fn is_public(req: &Request) -> bool {
@@ -57,6 +77,9 @@ pub struct AppState {
     pub a2a: A2a,
     /// Classifier, barriers and supervision records.
     pub guard: Arc<Guard>,
+    /// Policies, roles, bindings and grants, live.
+    pub policy: Arc<PolicyEngine>,
+    pub approvals: Arc<Approvals>,
     /// Pricing, inventory, spend, budgets and rate limits.
     pub exam: Arc<Examination>,
     pub started_unix: i64,
@@ -70,7 +93,7 @@ pub struct RequestId(pub String);
 impl AppState {
     #[expect(
         clippy::too_many_arguments,
-        reason = "one argument per service, built once by `serve`"
+        reason = "the services the app is built from, each made once at start"
     )]
     pub fn new(
         cfg: Config,
@@ -81,10 +104,13 @@ impl AppState {
         audit: Arc<Audit>,
         aida: Option<Arc<Aida>>,
         guard: Arc<Guard>,
+        policy: Arc<PolicyEngine>,
     ) -> Result<Self, String> {
         let tools = ToolRules::new(&cfg.aida);
         let secrets = SecretDetector::new().map_err(|e| format!("classifier: {e}"))?;
         let a2a = A2a::new(store.clone(), Duration::from_secs(5))?;
+        let approvals = Arc::new(Approvals::new(policy.clone(), audit.clone()));
+        approvals.spawn_sweeper();
         let exam = Arc::new(Examination::new(store.clone(), &cfg));
         Ok(AppState {
             cfg,
@@ -97,6 +123,8 @@ impl AppState {
             tools,
             a2a,
             guard,
+            policy,
+            approvals,
             exam,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
@@ -172,6 +200,51 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
             get(routes::agents::get)
                 .put(routes::agents::replace)
                 .delete(routes::agents::delete),
+        )
+        .route("/api/v1/decisions/check", post(routes::decisions::check))
+        .route("/api/v1/decisions/batch", post(routes::decisions::batch))
+        .route(
+            "/api/v1/policies",
+            post(routes::policies::create).get(routes::policies::list),
+        )
+        .route(
+            "/api/v1/policies/{id}",
+            get(routes::policies::get)
+                .put(routes::policies::replace)
+                .delete(routes::policies::delete),
+        )
+        .route(
+            "/api/v1/policies/{id}/versions",
+            get(routes::policies::versions),
+        )
+        .route("/api/v1/roles", get(routes::policies::roles))
+        .route(
+            "/api/v1/roles/{name}",
+            get(routes::policies::role)
+                .put(routes::policies::put_role)
+                .delete(routes::policies::delete_role),
+        )
+        .route("/api/v1/role-bindings", get(routes::policies::bindings))
+        .route(
+            "/api/v1/role-bindings/{subject}",
+            get(routes::policies::binding)
+                .put(routes::policies::put_binding)
+                .delete(routes::policies::delete_binding),
+        )
+        .route("/api/v1/approvals", get(routes::approvals::list))
+        .route("/api/v1/approvals/{id}", get(routes::approvals::get))
+        .route(
+            "/api/v1/approvals/{id}/approve",
+            post(routes::approvals::approve),
+        )
+        .route("/api/v1/approvals/{id}/deny", post(routes::approvals::deny))
+        .route(
+            "/api/v1/grants",
+            post(routes::approvals::create_grant).get(routes::approvals::grants),
+        )
+        .route(
+            "/api/v1/grants/{id}",
+            get(routes::approvals::grant).delete(routes::approvals::revoke_grant),
         )
         .route(
             "/api/barriers",
@@ -317,7 +390,13 @@ async fn authenticate_admin(
     if is_public(&req) {
         return next.run(req).await;
     }
-    match app.identity.resolve_admin(req.headers()) {
+    let resolved = match app.identity.resolve_admin(req.headers()) {
+        Err(ApiError::InvalidAdminToken) if is_person_route(&req) => {
+            app.identity.resolve(req.headers()).await
+        }
+        other => other,
+    };
+    match resolved {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
             next.run(req).await

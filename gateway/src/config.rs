@@ -45,6 +45,7 @@ pub struct Config {
     pub limits: crate::examination::limits::Limits,
     pub barriers: BarriersConfig,
     pub ldap: Option<LdapConfig>,
+    pub policies: PoliciesConfig,
 }
 
 /// Classifiers and information barriers.
@@ -83,6 +84,31 @@ pub struct LdapConfig {
     /// Members of these groups (patterns) may log in to the admin API with `/api/login`.
     pub admin_groups: Vec<String>,
     pub session_ttl: Duration,
+}
+
+/// `[policies]`: the per-call check of model calls and A2A messages.
+#[derive(Debug, Clone)]
+pub struct PoliciesConfig {
+    /// Check every model call and A2A message against the policies (default off, so a fresh
+    /// install works; with no stored policy the shipped default set applies).
+    pub enforce: bool,
+    /// Record every decision of the decision API (default true). `false` is for measuring the
+    /// API without the log, or where the calling service records decisions itself; model calls
+    /// and approvals are recorded regardless.
+    pub audit_decisions: bool,
+    /// Request header carrying the caller's country (set by the TLS front or a geo-IP proxy),
+    /// lower case; becomes `ctx.context.ip_country`.
+    pub ip_country_header: Option<String>,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        PoliciesConfig {
+            enforce: false,
+            audit_decisions: true,
+            ip_country_header: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -188,6 +214,9 @@ pub struct JwtConfig {
     pub keys: JwtKeySource,
     pub groups_claim: String,
     pub subject_claim: String,
+    /// Claim that says whether the person used MFA: a boolean, or OIDC `amr` (an array that
+    /// contains "mfa").
+    pub mfa_claim: String,
     pub leeway_s: u64,
     pub jwks_cache: Duration,
 }
@@ -312,6 +341,7 @@ fn unreachable_default() -> Config {
             retention: Duration::from_secs(MIN_SUPERVISION_DAYS * 86_400),
         },
         ldap: None,
+        policies: PoliciesConfig::default(),
     }
 }
 

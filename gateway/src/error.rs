@@ -86,6 +86,24 @@ pub enum ApiError {
     RateLimited { counter: String, retry_after: u64 },
     #[error("{0}")]
     Conflict(String),
+    /// A policy, role or policy set that would not load (the `PolicyError` display).
+    #[error("{0}")]
+    InvalidPolicy(String),
+    /// A policy denied the call.
+    #[error("denied by policy: {0}")]
+    PolicyDenied(String),
+    /// A policy requires a person's approval; the body carries `approval_id`.
+    #[error("{message}")]
+    ApprovalRequired {
+        approval_id: String,
+        message: String,
+    },
+    /// An `X-Parapet-Approval` that cannot be used for this call.
+    #[error("{0}")]
+    ApprovalInvalid(String),
+    /// Refused for a reason named by `code` (approvers and other permission checks).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -219,6 +237,31 @@ impl ApiError {
                 None,
             ),
             Conflict(_) => (StatusCode::CONFLICT, BAD, "conflict", None),
+            InvalidPolicy(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                BAD,
+                "invalid_policy",
+                None,
+            ),
+            PolicyDenied(_) => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "policy_denied",
+                None,
+            ),
+            ApprovalRequired { .. } => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "approval_required",
+                None,
+            ),
+            ApprovalInvalid(_) => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "approval_invalid",
+                None,
+            ),
+            Forbidden { code, .. } => (StatusCode::FORBIDDEN, "permission_error", code, None),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 API,
@@ -239,7 +282,13 @@ impl ApiError {
     /// The OpenAI-shaped error body.
     pub fn body(&self) -> serde_json::Value {
         let (_, kind, code, param) = self.parts();
-        json!({"error": {"message": self.to_string(), "type": kind, "code": code, "param": param}})
+        let mut body = json!({"error": {"message": self.to_string(), "type": kind, "code": code, "param": param}});
+        if let (ApiError::ApprovalRequired { approval_id, .. }, Some(err)) =
+            (self, body.get_mut("error").and_then(|e| e.as_object_mut()))
+        {
+            err.insert("approval_id".into(), json!(approval_id));
+        }
+        body
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod a2a;
 pub mod aida;
 pub mod app;
+pub mod approvals;
 pub mod audit;
 pub mod barriers;
 pub mod bootstrap;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod examination;
 pub mod identity;
 pub mod pipeline;
+pub mod policy;
 pub mod providers;
 pub mod routes;
 pub mod secret;

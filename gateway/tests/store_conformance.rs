@@ -63,9 +63,70 @@ async fn doc_suite(s: &Arc<dyn Store>) {
     assert_eq!(s.doc_list(agents).await.unwrap().len(), 2);
 }
 
+/// Compare-and-set writes only over the expected bytes, so of many concurrent attempts to
+/// consume one approval exactly one wins; every write moves the collection's generation.
+async fn cas_suite(s: &Arc<dyn Store>) {
+    let c = Collection::Approvals;
+    let g0 = s.doc_generation(c).await.unwrap();
+    assert!(s
+        .doc_put(c, "ap-1", b"approved".to_vec(), PutMode::Create)
+        .await
+        .unwrap());
+    let g1 = s.doc_generation(c).await.unwrap();
+    assert!(g1 > g0, "a create moves the generation");
+    assert!(
+        !s.doc_cas(c, "ap-1", b"pending", b"used".to_vec())
+            .await
+            .unwrap(),
+        "cas over other bytes is refused"
+    );
+    assert!(
+        !s.doc_cas(c, "missing", b"approved", b"used".to_vec())
+            .await
+            .unwrap(),
+        "cas never creates"
+    );
+    assert_eq!(
+        s.doc_generation(c).await.unwrap(),
+        g1,
+        "a refused cas writes nothing"
+    );
+    let attempts = (0..16).map(|i| {
+        let s = s.clone();
+        tokio::spawn(async move {
+            s.doc_cas(c, "ap-1", b"approved", format!("used-by-{i}").into_bytes())
+                .await
+                .unwrap()
+        })
+    });
+    let mut wins = 0;
+    for a in attempts {
+        if a.await.unwrap() {
+            wins += 1;
+        }
+    }
+    assert_eq!(wins, 1, "exactly one concurrent cas wins");
+    assert!(s.doc_generation(c).await.unwrap() > g1);
+    assert!(s
+        .doc_get(c, "ap-1")
+        .await
+        .unwrap()
+        .unwrap()
+        .starts_with(b"used-by-"));
+    let g2 = s.doc_generation(c).await.unwrap();
+    assert!(s.doc_delete(c, "ap-1").await.unwrap());
+    assert!(s.doc_generation(c).await.unwrap() > g2, "a delete moves it");
+    assert_eq!(
+        s.doc_generation(Collection::Grants).await.unwrap(),
+        0,
+        "collections count apart"
+    );
+}
+
 async fn suite(s: Arc<dyn Store>) {
     s.ping().await.expect("a fresh store answers ping");
     doc_suite(&s).await;
+    cas_suite(&s).await;
     assert!(
         s.list_records::<KeyRecord>().await.unwrap().is_empty(),
         "a fresh store has no keys"

@@ -10,10 +10,9 @@
     reason = "tests"
 )]
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use parapet_tests::harness::{eventually, workspace_root, A2aAgent, ConfigBuilder, Gateway};
+use parapet_tests::harness::{eventually, run_pytest, A2aAgent, ConfigBuilder, Gateway};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -528,42 +527,13 @@ async fn the_official_a2a_sdk_client_and_server_work_through_the_gateway() {
         "{}/a2a/payments/.well-known/agent-card.json",
         s.gw.proxy_url()
     );
-    let (key, received) = (s.key.clone(), s.agent.received_url());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args([
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "tests/python/test_a2a_sdk.py",
-            ])
-            .current_dir(workspace_root())
-            .env("PARAPET_A2A_CARD_URL", card)
-            .env("PARAPET_A2A_KEY", key)
-            .env("PARAPET_A2A_CRED_ALLOWED", allowed)
-            .env("PARAPET_A2A_CRED_READONLY", readonly)
-            .env("PARAPET_A2A_AGENT_RECEIVED_URL", received)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run python3 -m pytest")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary = stdout
-        .lines()
-        .rev()
-        .find(|l| l.contains(" passed") || l.contains(" failed") || l.contains(" error"))
-        .unwrap_or("");
-    println!("pytest: {summary}");
-    assert!(
-        out.status.success() && summary.contains(" passed") && !summary.contains("skipped"),
-        "pytest failed ({}):\n{stdout}\n{}\n--- gateway stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr),
-        s.gw.stderr()
-    );
+    let env = [
+        ("PARAPET_A2A_CARD_URL", card),
+        ("PARAPET_A2A_KEY", s.key.clone()),
+        ("PARAPET_A2A_CRED_ALLOWED", allowed),
+        ("PARAPET_A2A_CRED_READONLY", readonly),
+        ("PARAPET_A2A_AGENT_RECEIVED_URL", s.agent.received_url()),
+    ];
+    let env = env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    run_pytest(&s.gw, "tests/python/test_a2a_sdk.py", env).await;
 }

@@ -8,7 +8,7 @@
 
 use std::process::{Command, Stdio};
 
-use parapet_tests::harness::{workspace_root, ConfigBuilder, Gateway};
+use parapet_tests::harness::{run_pytest, ConfigBuilder, Gateway};
 use parapet_tests::mock::MockServer;
 
 const INSTALL_HINT: &str =
@@ -35,44 +35,15 @@ async fn the_official_openai_python_sdk_works_through_the_gateway() {
     );
     let key = gw.create_key("python-sdk", &[]).await;
     let base = format!("{}/v1", gw.proxy_url());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args([
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "tests/python/test_openai_sdk.py",
-            ])
-            .current_dir(workspace_root())
-            .env("PARAPET_BASE_URL", base)
-            .env("PARAPET_KEY", key)
-            .env("PARAPET_MODEL", "gpt-test")
-            .env("PARAPET_ECHO_MODEL", "echo")
-            .env("PARAPET_EMBED_MODEL", "embed-test")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run python3 -m pytest")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary = stdout
-        .lines()
-        .rev()
-        .find(|l| l.contains(" passed") || l.contains(" failed") || l.contains(" error"))
-        .unwrap_or("");
-    println!("pytest: {summary}");
-    assert!(
-        out.status.success() && summary.contains(" passed") && !summary.contains("skipped"),
-        "pytest failed ({}):\n{}\n{}\n--- gateway stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        gw.stderr()
-    );
+    let env = [
+        ("PARAPET_BASE_URL", base),
+        ("PARAPET_KEY", key),
+        ("PARAPET_MODEL", "gpt-test".into()),
+        ("PARAPET_ECHO_MODEL", "echo".into()),
+        ("PARAPET_EMBED_MODEL", "embed-test".into()),
+    ];
+    let env = env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    run_pytest(&gw, "tests/python/test_openai_sdk.py", env).await;
 }
 
 /// Cost and inventory through the SDK (tests/python/test_examination_sdk.py): traffic to two
@@ -89,36 +60,12 @@ async fn the_inventory_counts_sdk_traffic_to_two_models_to_the_cent() {
         .build();
     let gw = Gateway::start(&cfg, &[("PARAPET_ADMIN_TOKEN", ADMIN)]);
     let key = gw.create_key("python-sdk", &[]).await;
-    let (base, admin) = (format!("{}/v1", gw.proxy_url()), gw.admin_url().to_owned());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args([
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "tests/python/test_examination_sdk.py",
-            ])
-            .current_dir(workspace_root())
-            .env("PARAPET_BASE_URL", base)
-            .env("PARAPET_KEY", key)
-            .env("PARAPET_ADMIN_URL", admin)
-            .env("PARAPET_ADMIN_TOKEN", ADMIN)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run python3 -m pytest")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains(" passed") && !stdout.contains("skipped"),
-        "pytest failed ({}):\n{}\n{}\n--- gateway stderr ---\n{}",
-        out.status,
-        stdout,
-        String::from_utf8_lossy(&out.stderr),
-        gw.stderr()
-    );
+    let env = [
+        ("PARAPET_BASE_URL", format!("{}/v1", gw.proxy_url())),
+        ("PARAPET_KEY", key),
+        ("PARAPET_ADMIN_URL", gw.admin_url().to_owned()),
+        ("PARAPET_ADMIN_TOKEN", ADMIN.to_owned()),
+    ];
+    let env = env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    run_pytest(&gw, "tests/python/test_examination_sdk.py", env).await;
 }

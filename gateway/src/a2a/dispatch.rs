@@ -32,6 +32,7 @@ use crate::audit::call::{sha256_hex, CallDraft};
 use crate::audit::record::ResponseInfo;
 use crate::error::ApiError;
 use crate::identity::Caller;
+use crate::policy::gate::{self, Call, CallHeaders};
 use crate::providers::sse::{parse_event, SseStream, Transform};
 use crate::providers::{StreamItem, UpstreamError};
 
@@ -90,7 +91,8 @@ pub async fn dispatch(
     let prepared = match body {
         Ok(body) => {
             draft.request().prompt_sha256 = Some(sha256_hex(&body));
-            prepare(&app, &caller, &agent_id, &body, &mut draft)
+            let call_headers = CallHeaders::read(&headers, &app.cfg.policies);
+            prepare(&app, &caller, &agent_id, &body, &call_headers, &mut draft)
                 .await
                 .map(|p| (p, body))
         }
@@ -141,6 +143,7 @@ async fn prepare(
     caller: &Caller,
     agent_id: &str,
     body: &[u8],
+    headers: &CallHeaders,
     draft: &mut CallDraft,
 ) -> Result<Prepared, Refused> {
     let profile = app.a2a.profile(agent_id).await.map_err(|e| {
@@ -179,6 +182,9 @@ async fn prepare(
                 draft.record.aida_scope_verified = Some(verdict.is_ok());
             }
             verdict.map_err(refused)?;
+            check_policy(app, caller, &profile, skill, headers, draft)
+                .await
+                .map_err(|(status, e)| Refused::new(status, &req.id, e))?;
         }
         Kind::Task => {
             if let (Some(cred), Some(aida)) = (&caller.credential, &app.aida) {
@@ -201,6 +207,53 @@ async fn prepare(
         id: req.id,
         method,
     })
+}
+
+/// The policy check of a message (`[policies] enforce`): `a2a.message.send` on the agent, with
+/// its owner and the skill as attributes; refusals keep HTTP 200 like the credential's.
+async fn check_policy(
+    app: &AppState,
+    caller: &Caller,
+    profile: &AgentProfile,
+    skill: Option<&SkillRule>,
+    headers: &CallHeaders,
+    draft: &mut CallDraft,
+) -> Result<(), (StatusCode, RpcError)> {
+    if !app.cfg.policies.enforce {
+        return Ok(());
+    }
+    let body_sha256 = draft.request().prompt_sha256.clone().unwrap_or_default();
+    let route = draft.request().route.clone();
+    let mut attrs = serde_json::Map::new();
+    attrs.insert("owner".into(), Value::from(profile.owner.clone()));
+    attrs.insert("skill".into(), Value::from(skill.map(|s| s.id.clone())));
+    let call = Call {
+        action: "a2a.message.send",
+        resource_type: "agent",
+        resource_id: &profile.id,
+        attrs,
+        body_sha256: &body_sha256,
+        route: &route,
+    };
+    gate::authorize(app, caller, headers, call, draft)
+        .await
+        .map_err(|e| {
+            let status = if e.status() == StatusCode::FORBIDDEN {
+                StatusCode::OK
+            } else {
+                e.status()
+            };
+            let code = match e.status() {
+                StatusCode::FORBIDDEN => code::REFUSED,
+                StatusCode::SERVICE_UNAVAILABLE => code::AUDIT_UNAVAILABLE,
+                _ => code::AGENT_UNAVAILABLE,
+            };
+            let mut err = RpcError::new(code, e.code(), e.to_string());
+            if let ApiError::ApprovalRequired { approval_id, .. } = e {
+                err.approval_id = Some(Box::new(approval_id));
+            }
+            (status, err)
+        })
 }
 
 /// The skill a message is for: the one it names, or the agent's only skill. An agent with
@@ -406,6 +459,28 @@ fn error_event(id: &Value, e: &RpcError) -> Bytes {
     Bytes::from(format!("data: {}\n\n", e.body(id)))
 }
 
+/// Commits the stream's record (if not yet committed); when it cannot be written, the client
+/// gets an `audit_unavailable` error event instead of what would have followed. Returns
+/// whether the stream may go on.
+async fn commit_or_refuse(
+    draft: Option<CallDraft>,
+    info: ResponseInfo,
+    tx: &mpsc::Sender<Bytes>,
+    id: &Value,
+) -> bool {
+    let Some(draft) = draft else {
+        return true;
+    };
+    match draft.commit(info).await {
+        Ok(_) => true,
+        Err(e) => {
+            let err = RpcError::new(code::AUDIT_UNAVAILABLE, "audit_unavailable", e.to_string());
+            let _ = tx.send(error_event(id, &err)).await;
+            false
+        }
+    }
+}
+
 async fn relay_events(mut events: SseStream, draft: CallDraft, tx: mpsc::Sender<Bytes>, id: Value) {
     let mut draft = Some(draft);
     let mut state: Option<String> = None;
@@ -430,17 +505,10 @@ async fn relay_events(mut events: SseStream, draft: CallDraft, tx: mpsc::Sender<
                 }
                 hash.update(&event);
                 if parsed.as_ref().is_some_and(rpc::is_final_event) {
-                    if let Some(d) = draft.take() {
-                        let error = agent_error.then(|| "agent_error".to_string());
-                        if let Err(e) = d.commit(outcome(&state, &hash, error, false)).await {
-                            let err = RpcError::new(
-                                code::AUDIT_UNAVAILABLE,
-                                "audit_unavailable",
-                                e.to_string(),
-                            );
-                            let _ = tx.send(error_event(&id, &err)).await;
-                            return;
-                        }
+                    let error = agent_error.then(|| "agent_error".to_string());
+                    let info = outcome(&state, &hash, error, false);
+                    if !commit_or_refuse(draft.take(), info, &tx, &id).await {
+                        return;
                     }
                 }
                 if tx.send(event).await.is_err() {
@@ -476,17 +544,9 @@ async fn relay_events(mut events: SseStream, draft: CallDraft, tx: mpsc::Sender<
                 return;
             }
             None => {
-                if let Some(d) = draft.take() {
-                    let error = agent_error.then(|| "agent_error".to_string());
-                    if let Err(e) = d.commit(outcome(&state, &hash, error, false)).await {
-                        let err = RpcError::new(
-                            code::AUDIT_UNAVAILABLE,
-                            "audit_unavailable",
-                            e.to_string(),
-                        );
-                        let _ = tx.send(error_event(&id, &err)).await;
-                    }
-                }
+                let error = agent_error.then(|| "agent_error".to_string());
+                let info = outcome(&state, &hash, error, false);
+                commit_or_refuse(draft.take(), info, &tx, &id).await;
                 return;
             }
         }

@@ -58,7 +58,9 @@ pub mod code {
 pub struct RpcError {
     pub code: i64,
     pub reason: &'static str,
-    pub message: String,
+    pub message: Box<str>,
+    /// `approval_required`: the approval to retry with (in `data.approval_id`).
+    pub approval_id: Option<Box<String>>,
 }
 
 impl RpcError {
@@ -66,17 +68,22 @@ impl RpcError {
         RpcError {
             code,
             reason,
-            message: message.into(),
+            message: message.into().into_boxed_str(),
+            approval_id: None,
         }
     }
 
     /// The JSON-RPC response object. The message starts with the reason code so clients that
     /// surface only the message still show which check refused.
     pub fn body(&self, id: &Value) -> Value {
+        let mut data = json!({"reason": self.reason});
+        if let (Some(a), Value::Object(d)) = (&self.approval_id, &mut data) {
+            d.insert("approval_id".into(), json!(a));
+        }
         json!({"jsonrpc": "2.0", "id": id, "error": {
             "code": self.code,
             "message": format!("{}: {}", self.reason, self.message),
-            "data": {"reason": self.reason},
+            "data": data,
         }})
     }
 }

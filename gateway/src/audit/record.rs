@@ -364,13 +364,62 @@ impl Canon {
     }
     fn opt_value(&mut self, v: Option<&Value>) -> Result<(), CanonicalError> {
         match v {
-            Some(v) => serde_json_canonicalizer::to_writer(v, &mut self.buf)
-                .map_err(|e| CanonicalError(e.to_string())),
+            Some(v) => self.value(v),
             None => {
                 self.null();
                 Ok(())
             }
         }
+    }
+    /// A free-form value (`policy`, `guardrails`, `change`), written by hand where RFC 8785 is
+    /// plain (ASCII keys sort by bytes as by UTF-16 units; integers within 2^53); floats, large
+    /// integers and objects with non-ASCII keys go to the generic canonicalizer.
+    fn value(&mut self, v: &Value) -> Result<(), CanonicalError> {
+        let generic = |buf: &mut Vec<u8>, v: &Value| {
+            serde_json_canonicalizer::to_writer(v, buf).map_err(|e| CanonicalError(e.to_string()))
+        };
+        match v {
+            Value::Null => self.null(),
+            Value::Bool(b) => self.bool(*b),
+            Value::String(s) => self.str(s),
+            Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) if u <= (1 << 53) => {
+                    self.buf.extend_from_slice(u.to_string().as_bytes())
+                }
+                (_, Some(i)) if (-(1 << 53)..0).contains(&i) => {
+                    self.buf.extend_from_slice(i.to_string().as_bytes())
+                }
+                _ => generic(&mut self.buf, v)?,
+            },
+            Value::Array(items) => {
+                self.buf.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.buf.push(b',');
+                    }
+                    self.value(item)?;
+                }
+                self.buf.push(b']');
+            }
+            Value::Object(m) if m.keys().all(|k| k.is_ascii()) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort_unstable();
+                self.buf.push(b'{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        self.buf.push(b',');
+                    }
+                    self.str(k);
+                    self.buf.push(b':');
+                    if let Some(item) = m.get(k) {
+                        self.value(item)?;
+                    }
+                }
+                self.buf.push(b'}');
+            }
+            Value::Object(_) => generic(&mut self.buf, v)?,
+        }
+        Ok(())
     }
 }
 

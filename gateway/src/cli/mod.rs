@@ -9,6 +9,7 @@ pub mod audit;
 pub mod classify;
 pub mod credentials;
 pub mod keys;
+pub mod policy;
 pub mod serve;
 
 /// Exit status for a configuration error (EX_CONFIG is 78; the design fixes 64, EX_USAGE).
@@ -51,6 +52,11 @@ enum Command {
         #[arg(long)]
         watchlist: Option<PathBuf>,
     },
+    /// Policy files: lint them, or run test cases against them (no gateway needed).
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCommand,
+    },
     /// Manage virtual keys through the admin API of a running gateway.
     Keys {
         #[command(subcommand)]
@@ -77,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Keys { command, admin } => runtime.block_on(keys::run(command, admin)),
         Command::Classify { watchlist } => classify::run(watchlist),
         Command::Audit { command } => runtime.block_on(audit::run(command)),
+        Command::Policy { command } => policy::run(command),
         Command::Credentials { command, admin } => {
             runtime.block_on(credentials::run(command, admin))
         }

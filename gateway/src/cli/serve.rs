@@ -159,6 +159,11 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let policy = match crate::policy::PolicyEngine::load(store.clone()).await {
+        Ok(p) => p,
+        Err(e) => return fail(format!("cannot load the policies: {e}")),
+    };
+    policy.spawn_poller();
     let state = match AppState::new(
         cfg.clone(),
         store,
@@ -168,6 +173,7 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         audit,
         aida,
         guard,
+        policy,
     ) {
         Ok(s) => Arc::new(s),
         Err(e) => return fail(e),

@@ -28,6 +28,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) tools: Vec<RawTool>,
     #[serde(default)]
+    pub(super) policies: RawPolicies,
+    #[serde(default)]
     pub(super) pricing: Vec<RawPrice>,
     #[serde(default)]
     pub(super) limits: Vec<RawLimit>,
@@ -103,6 +105,14 @@ pub(super) struct RawLimit {
     pub(super) period: Option<Spanned<String>>,
     pub(super) rpm: Option<u64>,
     pub(super) tpm: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPolicies {
+    pub(super) enforce: Option<bool>,
+    pub(super) audit_decisions: Option<bool>,
+    pub(super) ip_country_header: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -279,12 +289,18 @@ pub(super) struct RawJwt {
     pub(super) groups_claim: String,
     #[serde(default = "default_subject_claim")]
     pub(super) subject_claim: String,
+    #[serde(default = "default_mfa_claim")]
+    pub(super) mfa_claim: String,
     pub(super) leeway_s: Option<u64>,
     pub(super) jwks_cache_s: Option<u64>,
 }
 
 pub(super) fn default_groups_claim() -> String {
     "groups".into()
+}
+
+pub(super) fn default_mfa_claim() -> String {
+    "amr".into()
 }
 
 pub(super) fn default_subject_claim() -> String {

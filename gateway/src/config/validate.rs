@@ -290,6 +290,7 @@ impl Validator<'_> {
         let limits = self.limits(raw.limits)?;
         let barriers = self.barriers(raw.classifiers, raw.barriers, &d.barriers)?;
         let ldap = raw.ldap.map(|l| self.ldap(l)).transpose()?;
+        let policies = self.policies(raw.policies)?;
         Ok(Config {
             no_config: false,
             server,
@@ -305,6 +306,29 @@ impl Validator<'_> {
             limits,
             barriers,
             ldap,
+            policies,
+        })
+    }
+
+    fn policies(&self, p: RawPolicies) -> Result<PoliciesConfig, ConfigError> {
+        let ip_country_header = match p.ip_country_header {
+            Some(h) => {
+                let name = h.get_ref().trim().to_ascii_lowercase();
+                if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() || name.is_empty() {
+                    return self.err(
+                        Some(h.span()),
+                        "policies.ip_country_header",
+                        format!("'{name}' is not an HTTP header name"),
+                    );
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        Ok(PoliciesConfig {
+            enforce: p.enforce.unwrap_or(false),
+            audit_decisions: p.audit_decisions.unwrap_or(true),
+            ip_country_header,
         })
     }
 
@@ -452,6 +476,7 @@ impl Validator<'_> {
             keys,
             groups_claim: j.groups_claim,
             subject_claim: j.subject_claim,
+            mfa_claim: j.mfa_claim,
             leeway_s: j.leeway_s.unwrap_or(30),
             jwks_cache: Duration::from_secs(j.jwks_cache_s.unwrap_or(600)),
         })

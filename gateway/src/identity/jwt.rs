@@ -146,6 +146,12 @@ impl JwtVerifier {
                 .collect(),
             _ => vec![],
         };
+        // OIDC `amr` lists the methods used (`["pwd", "mfa"]`); a boolean claim says it directly.
+        let mfa_verified = match claims.get(&self.cfg.mfa_claim) {
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::Array(methods)) => Some(methods.iter().any(|m| m == "mfa")),
+            _ => None,
+        };
         Ok(Caller {
             kind: CallerKind::User,
             id: sub.to_string(),
@@ -156,6 +162,7 @@ impl JwtVerifier {
             team: None,
             models: vec![],
             credential: None,
+            mfa_verified,
         })
     }
 }

@@ -82,6 +82,7 @@ impl KeyResolver {
             team: rec.team.clone(),
             models: rec.models.clone(),
             credential: None,
+            mfa_verified: None,
         })
     }
 

@@ -39,6 +39,10 @@ pub struct Caller {
     /// The agent credential presented with the call, if any.
     #[serde(skip)]
     pub credential: Option<Arc<Credential>>,
+    /// Whether the person authenticated with MFA, from the JWT's `auth.jwt.mfa_claim`; `None`
+    /// when unknown (virtual keys), which makes a policy comparison on it false.
+    #[serde(skip)]
+    pub mfa_verified: Option<bool>,
 }
 
 impl Caller {
@@ -53,6 +57,7 @@ impl Caller {
             team: None,
             models: vec![],
             credential: None,
+            mfa_verified: None,
         }
     }
 
@@ -148,6 +153,7 @@ impl Identity {
             team: None,
             models: vec![],
             credential: None,
+            mfa_verified: None,
         });
         caller.kind = CallerKind::Agent;
         caller.id = cred.agent_id.clone();

@@ -29,6 +29,8 @@ impl Sessions {
             team: None,
             models: vec![],
             credential: None,
+            // A password bind is one factor.
+            mfa_verified: Some(false),
         };
         let mut map = self
             .by_hash

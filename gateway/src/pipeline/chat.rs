@@ -20,6 +20,7 @@ use crate::error::ApiError;
 use crate::examination::settle::{header_value, CallCost};
 use crate::examination::tokens;
 use crate::identity::Caller;
+use crate::policy::gate::{self, Call, CallHeaders};
 use crate::providers::router::{CallSpec, Routed};
 use crate::providers::{Endpoint, Reply};
 
@@ -82,9 +83,40 @@ fn check_credential<'c>(
     Ok(Some(cred))
 }
 
+/// The policy check of a model call (`[policies] enforce`), about the model alias and its
+/// providers, bound to the SHA-256 of the request body.
+async fn check_policy(
+    app: &AppState,
+    caller: &Caller,
+    headers: &CallHeaders,
+    action: &'static str,
+    model: &str,
+    draft: &mut CallDraft,
+) -> Result<(), ApiError> {
+    if !app.cfg.policies.enforce {
+        return Ok(());
+    }
+    let body_sha256 = draft.request().prompt_sha256.clone().unwrap_or_default();
+    let route = draft.request().route.clone();
+    let owners = app.router.owners(model);
+    let mut attrs = Map::new();
+    attrs.insert("provider".into(), json!(owners.first()));
+    attrs.insert("providers".into(), json!(owners));
+    let call = Call {
+        action,
+        resource_type: "model",
+        resource_id: model,
+        attrs,
+        body_sha256: &body_sha256,
+        route: &route,
+    };
+    gate::authorize(app, caller, headers, call, draft).await
+}
+
 pub async fn chat_completions(
     app: &AppState,
     caller: &Caller,
+    headers: &CallHeaders,
     mut body: Map<String, Value>,
     draft: &mut CallDraft,
 ) -> Result<Routed, ApiError> {
@@ -93,6 +125,7 @@ pub async fn chat_completions(
     draft.request().stream = view.stream;
     authorize_model(app, caller, &view.model)?;
     let cred = check_credential(app, caller, draft)?;
+    check_policy(app, caller, headers, "llm.chat.create", &view.model, draft).await?;
     if let (Some(cred), Some(aida)) = (cred, &app.aida) {
         let removed = app.tools.filter_offered(aida, cred, &mut body);
         if !removed.is_empty() {
@@ -135,6 +168,7 @@ pub async fn chat_completions(
 pub async fn embeddings(
     app: &AppState,
     caller: &Caller,
+    headers: &CallHeaders,
     body: Map<String, Value>,
     draft: &mut CallDraft,
 ) -> Result<Routed, ApiError> {
@@ -142,6 +176,7 @@ pub async fn embeddings(
     draft.request().model_requested = Some(model.clone());
     authorize_model(app, caller, &model)?;
     check_credential(app, caller, draft)?;
+    check_policy(app, caller, headers, "llm.embeddings.create", &model, draft).await?;
     reserve(app, caller, &model, &body, draft).await?;
     let spec = CallSpec {
         endpoint: Endpoint::Embeddings,

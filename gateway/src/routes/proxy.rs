@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::pipeline::chat;
 use crate::pipeline::tool_hold::{CallCheck, ToolHold};
+use crate::policy::gate::CallHeaders;
 use crate::providers::router::Routed;
 use crate::providers::Reply;
 
@@ -27,10 +28,11 @@ pub async fn chat_completions(
 ) -> Response {
     const ROUTE: &str = "/v1/chat/completions";
     let mut draft = CallDraft::new(app.audit.clone(), Some(&caller), ROUTE);
+    let headers = CallHeaders::read(req.headers(), &app.cfg.policies);
     let routed = async {
         let (body, raw) = json_body(req, app.cfg.server.max_body_bytes).await?;
         draft.request().prompt_sha256 = Some(sha256_hex(&raw));
-        chat::chat_completions(&app, &caller, body, &mut draft).await
+        chat::chat_completions(&app, &caller, &headers, body, &mut draft).await
     }
     .await;
     finish(&app, &caller, routed, ROUTE, draft).await
@@ -43,10 +45,11 @@ pub async fn embeddings(
 ) -> Response {
     const ROUTE: &str = "/v1/embeddings";
     let mut draft = CallDraft::new(app.audit.clone(), Some(&caller), ROUTE);
+    let headers = CallHeaders::read(req.headers(), &app.cfg.policies);
     let routed = async {
         let (body, raw) = json_body(req, app.cfg.server.max_body_bytes).await?;
         draft.request().prompt_sha256 = Some(sha256_hex(&raw));
-        chat::embeddings(&app, &caller, body, &mut draft).await
+        chat::embeddings(&app, &caller, &headers, body, &mut draft).await
     }
     .await;
     finish(&app, &caller, routed, ROUTE, draft).await

@@ -15,6 +15,17 @@ pub enum Collection {
     Violations,
     /// The control room's watch list (`current`) and its version (`version`).
     Watchlist,
+    /// The current version of each policy.
+    Policies,
+    /// Every version of every policy, id `{policy_id}@{version:010}`.
+    PolicyVersions,
+    /// RBAC role definitions, id = role name.
+    Roles,
+    /// Which roles a subject (user, agent, service) holds, id = subject id.
+    RoleBindings,
+    Approvals,
+    /// JIT break-glass grants.
+    Grants,
     /// AI inventory entries (`examination::inventory`).
     Inventory,
 }
@@ -26,6 +37,12 @@ impl Collection {
             Collection::Barriers => "barriers",
             Collection::Violations => "violations",
             Collection::Watchlist => "watchlist",
+            Collection::Policies => "policies",
+            Collection::PolicyVersions => "policy_versions",
+            Collection::Roles => "roles",
+            Collection::RoleBindings => "role_bindings",
+            Collection::Approvals => "approvals",
+            Collection::Grants => "grants",
             Collection::Inventory => "inventory",
         }
     }
@@ -55,6 +72,18 @@ pub trait DocStore: Send + Sync {
     async fn doc_list(&self, coll: Collection) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Returns whether a document was deleted.
     async fn doc_delete(&self, coll: Collection, id: &str) -> Result<bool, StoreError>;
+    /// Replaces the document only if its stored bytes are exactly `expected` (compare-and-set,
+    /// atomic across instances); returns whether it was written.
+    async fn doc_cas(
+        &self,
+        coll: Collection,
+        id: &str,
+        expected: &[u8],
+        json: Vec<u8>,
+    ) -> Result<bool, StoreError>;
+    /// A counter moved by every write to the collection (put, cas, delete), so caches on other
+    /// instances can poll one value to learn that something changed. 0 before the first write.
+    async fn doc_generation(&self, coll: Collection) -> Result<u64, StoreError>;
 }
 
 /// A document type and its collection.
@@ -72,6 +101,13 @@ pub trait Docs {
     async fn get_doc<T: Document>(&self, id: &str) -> Result<Option<T>, StoreError>;
     async fn list_docs<T: Document>(&self) -> Result<Vec<T>, StoreError>;
     async fn delete_doc<T: Document>(&self, id: &str) -> Result<bool, StoreError>;
+    /// A document with the exact bytes stored, for a later `cas_doc`.
+    async fn get_doc_versioned<T: Document>(
+        &self,
+        id: &str,
+    ) -> Result<Option<(T, Vec<u8>)>, StoreError>;
+    /// Replaces the document only if it is still stored as `expected`.
+    async fn cas_doc<T: Document>(&self, doc: &T, expected: &[u8]) -> Result<bool, StoreError>;
 }
 
 #[async_trait]
@@ -113,5 +149,20 @@ impl<S: DocStore + ?Sized> Docs for S {
 
     async fn delete_doc<T: Document>(&self, id: &str) -> Result<bool, StoreError> {
         self.doc_delete(T::COLLECTION, id).await
+    }
+
+    async fn get_doc_versioned<T: Document>(
+        &self,
+        id: &str,
+    ) -> Result<Option<(T, Vec<u8>)>, StoreError> {
+        match self.doc_get(T::COLLECTION, id).await? {
+            Some(b) => Ok(Some((from_json(&b)?, b))),
+            None => Ok(None),
+        }
+    }
+
+    async fn cas_doc<T: Document>(&self, doc: &T, expected: &[u8]) -> Result<bool, StoreError> {
+        self.doc_cas(T::COLLECTION, doc.id(), expected, to_json(doc)?)
+            .await
     }
 }

@@ -71,6 +71,7 @@ impl EmbeddedStore {
             tx.open_table(CHECKPOINTS).map_err(unavailable)?;
             tx.open_table(META).map_err(unavailable)?;
             tx.open_table(docs::DOCS).map_err(unavailable)?;
+            tx.open_table(docs::GENERATIONS).map_err(unavailable)?;
             tx.open_table(counters::LIMITS).map_err(unavailable)?;
             tx.open_table(counters::INVENTORY).map_err(unavailable)?;
         }

@@ -34,6 +34,11 @@ pub fn docs(collection: &str) -> String {
     format!("{PREFIX}docs:{collection}")
 }
 
+/// Counter moved by every write to a document collection.
+pub fn docs_generation(collection: &str) -> String {
+    format!("{PREFIX}docs:{collection}:generation")
+}
+
 /// Hash of one budget / rate-limit counter (`counter`: `key:{id}`, `user:{id}`, `team:{name}`):
 /// `p spent resv w req tok` (see `examination::limits`).
 pub fn limit(counter: &str) -> String {

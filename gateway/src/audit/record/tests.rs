@@ -139,6 +139,23 @@ fn canonical_form_sorts_keys_and_drops_the_hash() {
 }
 
 #[test]
+fn hand_written_free_form_values_equal_the_reference() {
+    let mut r = sample("decision");
+    r.policy = Some(serde_json::json!({
+        "effect": "deny", "policy_id": "fin-crm-geo-fence", "reason_codes": ["policy_matched"],
+        "reasons": ["policy `x` (\"quoted\", tab\t, é, \u{1}) matched: deny"],
+        "subject": {"type": "agent", "id": "a", "on_behalf_of_user_id": null},
+        "b": [1, -2, 9007199254740993u64, -9007199254740993i64, 1.5, 1e21, 0.1, true, {}, []],
+        "Z": {"a": 1}, "_": 0, "aa": {"ключ": 1, "k": 2}
+    }));
+    r.change = Some(serde_json::json!({"before": null, "after": {"z": [], "a": "\u{2028}"}}));
+    assert_eq!(
+        String::from_utf8(r.canonical().unwrap()).unwrap(),
+        String::from_utf8(r.canonical_reference().unwrap()).unwrap()
+    );
+}
+
+#[test]
 fn a_record_without_a_team_canonicalizes_as_before_the_field_existed() {
     let r = sample("llm.call");
     let text = String::from_utf8(r.canonical().unwrap()).unwrap();
