@@ -8,7 +8,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use parapet_classifiers::SecretDetector;
@@ -20,6 +20,7 @@ use crate::aida::Aida;
 use crate::approvals::Approvals;
 use crate::audit::call::CallDraft;
 use crate::audit::Audit;
+use crate::barriers::Guard;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::examination::Examination;
@@ -30,9 +31,11 @@ use crate::routes;
 use crate::store::Store;
 
 /// The only routes that answer without identity, on either listener (route templates).
+/// `/api/login` is where an administrator gets an identity (LDAP bind).
 pub const PUBLIC_ROUTES: &[&str] = &[
     "/healthz",
     "/readyz",
+    "/api/login",
     "/a2a/{agent_id}/.well-known/agent-card.json",
 ];
 
@@ -72,6 +75,8 @@ pub struct AppState {
     pub aida: Option<Arc<Aida>>,
     pub tools: ToolRules,
     pub a2a: A2a,
+    /// Classifier, barriers and supervision records.
+    pub guard: Arc<Guard>,
     /// Policies, roles, bindings and grants, live.
     pub policy: Arc<PolicyEngine>,
     pub approvals: Arc<Approvals>,
@@ -98,6 +103,7 @@ impl AppState {
         metrics: Option<PrometheusHandle>,
         audit: Arc<Audit>,
         aida: Option<Arc<Aida>>,
+        guard: Arc<Guard>,
         policy: Arc<PolicyEngine>,
     ) -> Result<Self, String> {
         let tools = ToolRules::new(&cfg.aida);
@@ -116,6 +122,7 @@ impl AppState {
             aida,
             tools,
             a2a,
+            guard,
             policy,
             approvals,
             exam,
@@ -239,6 +246,31 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
             "/api/v1/grants/{id}",
             get(routes::approvals::grant).delete(routes::approvals::revoke_grant),
         )
+        .route(
+            "/api/barriers",
+            post(routes::barriers::create).get(routes::barriers::list),
+        )
+        .route(
+            "/api/barriers/violations",
+            get(routes::barriers::violations),
+        )
+        .route(
+            "/api/barriers/violations/{id}/review",
+            post(routes::barriers::review),
+        )
+        .route(
+            "/api/barriers/attestation",
+            get(routes::barriers::attestation),
+        )
+        .route(
+            "/api/barriers/{id}",
+            get(routes::barriers::get)
+                .put(routes::barriers::replace)
+                .delete(routes::barriers::delete),
+        )
+        .route("/api/watchlist", put(routes::classify::put_watchlist))
+        .route("/api/classify", post(routes::classify::classify))
+        .route("/api/login", post(routes::login::login))
         .route(
             "/api/examination/inventory",
             get(routes::examination::inventory),

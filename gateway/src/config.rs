@@ -8,11 +8,12 @@ use std::time::Duration;
 use crate::secret::Secret;
 
 mod cost;
+mod guard;
 mod raw;
 mod validate;
 
 use raw::RawConfig;
-pub use raw::{LogFormat, OnFailure, ProviderKind, UnmappedTools};
+pub use raw::{LogFormat, OnFailure, OnLdapUnavailable, ProviderKind, UnmappedTools};
 use validate::Validator;
 
 /// A configuration error: exit status 64 with this message.
@@ -42,7 +43,47 @@ pub struct Config {
     pub pricing: crate::examination::pricing::Pricing,
     /// `[[limits]]`: budgets and rate limits.
     pub limits: crate::examination::limits::Limits,
+    pub barriers: BarriersConfig,
+    pub ldap: Option<LdapConfig>,
     pub policies: PoliciesConfig,
+}
+
+/// Classifiers and information barriers.
+#[derive(Debug, Clone)]
+pub struct BarriersConfig {
+    /// The control room's watch list file, re-read when it changes.
+    pub watchlist: Option<PathBuf>,
+    /// How often the file and the store are checked for a new list or barrier changes.
+    pub reload_interval: Duration,
+    /// How long supervision records are kept; never less than 90 days.
+    pub retention: Duration,
+}
+
+/// The minimum retention of supervision records (FINRA).
+pub const MIN_SUPERVISION_DAYS: u64 = 90;
+
+#[derive(Debug, Clone)]
+pub struct LdapConfig {
+    pub url: String,
+    pub bind_dn: Option<String>,
+    pub bind_password: Option<Secret>,
+    pub user_base: String,
+    /// `{user}` is replaced by the escaped user name.
+    pub user_filter: String,
+    pub group_base: String,
+    /// `{dn}` is replaced by the escaped member DN.
+    pub group_filter: String,
+    pub group_name_attr: String,
+    pub max_nesting: u32,
+    pub timeout: Duration,
+    pub cache_ttl: Duration,
+    pub negative_ttl: Duration,
+    pub stale_max: Duration,
+    pub cache_capacity: u64,
+    pub on_unavailable: OnLdapUnavailable,
+    /// Members of these groups (patterns) may log in to the admin API with `/api/login`.
+    pub admin_groups: Vec<String>,
+    pub session_ttl: Duration,
 }
 
 /// `[policies]`: the per-call check of model calls and A2A messages.
@@ -294,6 +335,12 @@ fn unreachable_default() -> Config {
         },
         pricing: crate::examination::pricing::Pricing::default(),
         limits: crate::examination::limits::Limits::default(),
+        barriers: BarriersConfig {
+            watchlist: None,
+            reload_interval: Duration::from_secs(2),
+            retention: Duration::from_secs(MIN_SUPERVISION_DAYS * 86_400),
+        },
+        ldap: None,
         policies: PoliciesConfig::default(),
     }
 }

@@ -72,6 +72,14 @@ pub enum ApiError {
     StoreUnavailable(String),
     #[error("the audit log is unavailable; the call was not answered")]
     AuditUnavailable(String),
+    #[error("blocked by information barrier '{barrier}': restricted content ({labels})")]
+    InformationBarrier { barrier: String, labels: String },
+    #[error("a supervision record may not be reviewed by the user who triggered it")]
+    SelfReview,
+    #[error("the directory (LDAP) is unavailable; the call was refused")]
+    LdapUnavailable(String),
+    #[error("invalid username or password")]
+    InvalidLogin,
     #[error("budget exceeded for {counter}; try again in {retry_after} s")]
     BudgetExceeded { counter: String, retry_after: u64 },
     #[error("rate limit reached for {counter}; try again in {retry_after} s")]
@@ -197,6 +205,25 @@ impl ApiError {
                 "audit_unavailable",
                 None,
             ),
+            InformationBarrier { .. } => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "information_barrier",
+                None,
+            ),
+            SelfReview => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "self_review",
+                Some("reviewer".into()),
+            ),
+            LdapUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                API,
+                "ldap_unavailable",
+                None,
+            ),
+            InvalidLogin => (StatusCode::UNAUTHORIZED, AUTH, "invalid_login", None),
             BudgetExceeded { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_error",
@@ -267,7 +294,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::StoreUnavailable(detail) | ApiError::AuditUnavailable(detail) = &self {
+        if let ApiError::StoreUnavailable(detail)
+        | ApiError::AuditUnavailable(detail)
+        | ApiError::LdapUnavailable(detail) = &self
+        {
             tracing::error!(code = self.code(), %detail, "refusing the call: a dependency is unavailable");
         }
         if let ApiError::UpstreamPassthrough { status, body } = self {

@@ -5,6 +5,7 @@ pub mod aida;
 pub mod app;
 pub mod approvals;
 pub mod audit;
+pub mod barriers;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod classify;
 pub mod credentials;
 pub mod keys;
 pub mod policy;
@@ -45,6 +46,12 @@ enum Command {
         #[command(flatten)]
         admin: keys::AdminArgs,
     },
+    /// Label texts: JSONL {"id","text"} on stdin, {"id","labels","findings"} per line out.
+    Classify {
+        /// The control room's watch list (JSON).
+        #[arg(long)]
+        watchlist: Option<PathBuf>,
+    },
     /// Policy files: lint them, or run test cases against them (no gateway needed).
     Policy {
         #[command(subcommand)]
@@ -74,6 +81,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Serve { config } => runtime.block_on(serve::run(config)),
         Command::Keys { command, admin } => runtime.block_on(keys::run(command, admin)),
+        Command::Classify { watchlist } => classify::run(watchlist),
         Command::Audit { command } => runtime.block_on(audit::run(command)),
         Command::Policy { command } => policy::run(command),
         Command::Credentials { command, admin } => {

@@ -12,10 +12,12 @@ use crate::aida::Aida;
 use crate::app::{admin_router, proxy_router, AppState};
 use crate::audit::checkpoint::CheckpointSigner;
 use crate::audit::Audit;
+use crate::barriers::Guard;
 use crate::bootstrap::load_or_create;
 use crate::config::Config;
 use crate::identity::jwt::JwtVerifier;
 use crate::identity::keys::{NewKey, KEY_PREFIX};
+use crate::identity::ldap::LdapGroups;
 use crate::identity::Identity;
 use crate::providers::router::Router;
 use crate::secret::{random_token, Secret};
@@ -95,7 +97,8 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         jwt,
         Secret::new(admin_token.clone()),
         aida.clone(),
-    );
+    )
+    .with_ldap(cfg.ldap.clone().map(|l| Arc::new(LdapGroups::new(l))));
     if let Some(v) = identity_jwt_warmup(&cfg) {
         if let Err(e) = v.warm_up().await {
             tracing::warn!(error = %e, "JWKS not reachable at start; will retry on the first token");
@@ -149,6 +152,13 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         Some(signer),
         Webhooks::new(cfg.webhooks.clone()),
     );
+    let guard = match Guard::start(cfg.barriers.clone(), store.clone(), audit.clone()).await {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("parapet: config error: classifiers.watchlist: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let policy = match crate::policy::PolicyEngine::load(store.clone()).await {
         Ok(p) => p,
         Err(e) => return fail(format!("cannot load the policies: {e}")),
@@ -162,6 +172,7 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
         metrics,
         audit,
         aida,
+        guard,
         policy,
     ) {
         Ok(s) => Arc::new(s),

@@ -33,6 +33,56 @@ pub(super) struct RawConfig {
     pub(super) pricing: Vec<RawPrice>,
     #[serde(default)]
     pub(super) limits: Vec<RawLimit>,
+    #[serde(default)]
+    pub(super) classifiers: RawClassifiers,
+    #[serde(default)]
+    pub(super) barriers: RawBarriers,
+    pub(super) ldap: Option<RawLdap>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawClassifiers {
+    pub(super) watchlist: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBarriers {
+    pub(super) retention_days: Option<Spanned<u64>>,
+    pub(super) reload_interval_s: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLdap {
+    pub(super) url: Spanned<String>,
+    pub(super) bind_dn: Option<String>,
+    pub(super) bind_password_env: Option<Spanned<String>>,
+    pub(super) user_base: String,
+    pub(super) user_filter: Option<Spanned<String>>,
+    pub(super) group_base: Option<String>,
+    pub(super) group_filter: Option<Spanned<String>>,
+    pub(super) group_name_attr: Option<String>,
+    pub(super) max_nesting: Option<u32>,
+    pub(super) timeout_ms: Option<u64>,
+    pub(super) cache_ttl_s: Option<u64>,
+    pub(super) negative_ttl_s: Option<u64>,
+    pub(super) stale_max_s: Option<u64>,
+    pub(super) cache_capacity: Option<u64>,
+    pub(super) on_unavailable: Option<OnLdapUnavailable>,
+    #[serde(default)]
+    pub(super) admin_groups: Vec<String>,
+    pub(super) session_ttl_s: Option<u64>,
+}
+
+/// When the directory cannot be reached: use groups cached up to `stale_max_s`, or refuse.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnLdapUnavailable {
+    #[default]
+    Stale,
+    Closed,
 }
 
 /// `[[pricing]]`: USD per million tokens for a model (`model` exact, or a prefix ending `*`).

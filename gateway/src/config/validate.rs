@@ -52,7 +52,7 @@ impl Validator<'_> {
         })
     }
 
-    fn env_secret(&self, v: &Spanned<String>, key: &str) -> Result<Secret, ConfigError> {
+    pub(super) fn env_secret(&self, v: &Spanned<String>, key: &str) -> Result<Secret, ConfigError> {
         let name = v.get_ref();
         match (self.env)(name) {
             Some(val) if !val.is_empty() => Ok(Secret::new(val)),
@@ -288,6 +288,8 @@ impl Validator<'_> {
         let aida = self.aida(raw.aida, raw.tools)?;
         let pricing = self.pricing(raw.pricing)?;
         let limits = self.limits(raw.limits)?;
+        let barriers = self.barriers(raw.classifiers, raw.barriers, &d.barriers)?;
+        let ldap = raw.ldap.map(|l| self.ldap(l)).transpose()?;
         let policies = self.policies(raw.policies)?;
         Ok(Config {
             no_config: false,
@@ -302,6 +304,8 @@ impl Validator<'_> {
             aida,
             pricing,
             limits,
+            barriers,
+            ldap,
             policies,
         })
     }

@@ -13,6 +13,8 @@ use crate::store::Store;
 
 pub mod jwt;
 pub mod keys;
+pub mod ldap;
+pub mod sessions;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,6 +77,8 @@ pub struct Identity {
     jwt: Option<jwt::JwtVerifier>,
     admin_token: Secret,
     aida: Option<Arc<Aida>>,
+    ldap: Option<Arc<ldap::LdapGroups>>,
+    sessions: sessions::Sessions,
 }
 
 /// The header that carries an agent credential beside a key or a JWT.
@@ -92,7 +96,47 @@ impl Identity {
             jwt,
             admin_token,
             aida,
+            ldap: None,
+            sessions: sessions::Sessions::default(),
         }
+    }
+
+    /// Groups from the directory for key owners, token subjects and agents' principals.
+    pub fn with_ldap(mut self, ldap: Option<Arc<ldap::LdapGroups>>) -> Self {
+        self.ldap = ldap;
+        self
+    }
+
+    pub fn ldap(&self) -> Option<&Arc<ldap::LdapGroups>> {
+        self.ldap.as_ref()
+    }
+
+    pub fn sessions(&self) -> &sessions::Sessions {
+        &self.sessions
+    }
+
+    /// Adds the directory groups of the caller (of its principal, for an agent).
+    async fn with_directory_groups(&self, mut caller: Caller) -> Result<Caller, ApiError> {
+        let Some(ldap) = &self.ldap else {
+            return Ok(caller);
+        };
+        let user = caller
+            .principal_id
+            .clone()
+            .unwrap_or_else(|| caller.id.clone());
+        if user.is_empty() {
+            return Ok(caller);
+        }
+        for g in ldap.groups(&user).await?.iter() {
+            if !caller
+                .groups
+                .iter()
+                .any(|have| have.eq_ignore_ascii_case(g))
+            {
+                caller.groups.push(g.clone());
+            }
+        }
+        Ok(caller)
     }
 
     /// The credential named by `bearer`; the caller becomes the agent acting for its principal.
@@ -126,6 +170,11 @@ impl Identity {
     /// `Bearer ac-...` (an agent credential alone); `X-Agent-Credential: ac-...` beside a key
     /// or JWT makes the caller that agent.
     pub async fn resolve(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        let caller = self.resolve_token(headers).await?;
+        self.with_directory_groups(caller).await
+    }
+
+    async fn resolve_token(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let token = bearer(headers).ok_or(ApiError::MissingCredentials)?;
         if token.starts_with(crate::aida::CRED_PREFIX) {
             return self.as_agent(None, token).await;
@@ -148,11 +197,13 @@ impl Identity {
         }
     }
 
-    /// The admin listener accepts only the admin token.
+    /// The admin listener accepts the admin token and sessions from `/api/login`.
     pub fn resolve_admin(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let token = bearer(headers).ok_or(ApiError::MissingCredentials)?;
         if self.admin_token.matches(token) {
             Ok(Caller::admin())
+        } else if let Some(c) = self.sessions.get(token) {
+            Ok(c)
         } else {
             Err(ApiError::InvalidAdminToken)
         }

@@ -13,6 +13,9 @@ use crate::aida::enforce::Action;
 use crate::app::AppState;
 use crate::audit::call::{sha256_hex, CallDraft};
 use crate::audit::record::ResponseInfo;
+use crate::barriers::stream::TextHold;
+use crate::barriers::supervision::Direction;
+use crate::barriers::{prompt_text, Seen};
 use crate::error::ApiError;
 use crate::examination::settle::{header_value, CallCost};
 use crate::examination::tokens;
@@ -130,6 +133,18 @@ pub async fn chat_completions(
         }
     }
     app.label_prompt(&body);
+    let request_id = draft.record.id.clone();
+    let seen = Seen {
+        caller,
+        direction: Direction::Prompt,
+        route: "/v1/chat/completions",
+        request_id: Some(&request_id),
+    };
+    let verdict = app.guard.inspect(prompt_text(&body), &seen).await?;
+    draft.record.guardrails = Some(verdict.guardrails());
+    if let Some(e) = verdict.refusal() {
+        return Err(e);
+    }
     reserve(app, caller, &view.model, &body, draft).await?;
     if view.stream {
         // Ask for usage in the stream whatever the client asked; the relay strips it again.
@@ -196,6 +211,7 @@ pub async fn respond(
     route: &'static str,
     mut draft: CallDraft,
     hold: Option<ToolHold>,
+    text: Option<TextHold>,
 ) -> Result<Response, ApiError> {
     let Routed {
         reply,
@@ -234,13 +250,9 @@ pub async fn respond(
             r
         }
         Reply::Stream(events) => {
-            let mut r = Response::new(Body::from_stream(Relay::new(
-                events,
-                route,
-                provider.clone(),
-                Some(draft),
-                hold,
-            )));
+            let mut r = Response::new(Body::from_stream(
+                Relay::new(events, route, provider.clone(), Some(draft), hold).with_text_hold(text),
+            ));
             let h = r.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,

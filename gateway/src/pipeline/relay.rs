@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use super::tool_hold::{Hold, ToolHold};
 use crate::audit::call::CallDraft;
 use crate::audit::record::ResponseInfo;
+use crate::barriers::stream::TextHold;
 use crate::error::ApiError;
 use crate::examination::settle::header_value;
 use crate::providers::{EventStream, StreamItem, Usage};
@@ -47,6 +48,8 @@ pub struct Relay {
     committing: Option<(Commit, Bytes)>,
     /// For an agent: tool calls held until complete and checked.
     hold: Option<ToolHold>,
+    /// For a caller behind an information barrier: text held until the scanner commits it.
+    text: Option<TextHold>,
     /// Held events were just released at the upstream's end; `[DONE]` comes next.
     done_after_release: bool,
 }
@@ -71,7 +74,50 @@ impl Relay {
             finish_reason: None,
             committing: None,
             hold,
+            text: None,
             done_after_release: false,
+        }
+    }
+
+    /// Scans the answer's text against the caller's barriers as it flows.
+    pub fn with_text_hold(mut self, text: Option<TextHold>) -> Self {
+        self.text = text;
+        self
+    }
+
+    /// Passes what the tool hold let through on to the text hold.
+    fn through_text(&mut self, out: Hold) -> Hold {
+        match (out, self.text.as_mut()) {
+            (Hold::Send(b), Some(t)) if !b.is_empty() => t.feed(b),
+            (out, _) => out,
+        }
+    }
+
+    /// At the upstream's end: the tool hold's and the text hold's last events.
+    fn release_at_end(&mut self) -> Hold {
+        let tools = self.hold.as_mut().map(ToolHold::finish);
+        let tools = match tools {
+            Some(Hold::Deny(e)) => return Hold::Deny(e),
+            Some(h) => self.through_text(h),
+            None => Hold::Held,
+        };
+        let Some(text) = self.text.as_mut() else {
+            return tools;
+        };
+        let rest = match tools {
+            Hold::Deny(e) => return Hold::Deny(e),
+            Hold::Send(b) => Some(b),
+            Hold::Held => None,
+        };
+        match (rest, text.finish()) {
+            (_, Hold::Deny(e)) => Hold::Deny(e),
+            (Some(a), Hold::Send(b)) => {
+                let mut all = bytes::BytesMut::from(&a[..]);
+                all.extend_from_slice(&b);
+                Hold::Send(all.freeze())
+            }
+            (Some(a), Hold::Held) => Hold::Send(a),
+            (None, h) => h,
         }
     }
 
@@ -107,6 +153,10 @@ impl Relay {
     fn start_commit(&mut self, response: ResponseInfo, then: Bytes) -> Option<(Commit, Bytes)> {
         let mut draft = self.draft.take()?;
         draft.set_usage(self.usage);
+        if let Some(t) = &self.text {
+            let g = draft.record.guardrails.take();
+            draft.record.guardrails = Some(crate::barriers::merge_response(g, &t.verdict()));
+        }
         // A completed stream tells its cost in an SSE comment before `[DONE]` (clients ignore
         // comments; the record and the inventory have it either way).
         let then = match draft.settle() {
@@ -190,7 +240,7 @@ impl Stream for Relay {
                         None => Hold::Send(b),
                         Some(h) => h.feed(b),
                     };
-                    match out {
+                    match self.through_text(out) {
                         Hold::Send(b) => {
                             self.note_data(&b);
                             return Poll::Ready(Some(Ok(b)));
@@ -201,10 +251,9 @@ impl Stream for Relay {
                 }
                 Poll::Ready(Some(Ok(StreamItem::Usage(u)))) => self.usage = Some(u),
                 Poll::Ready(Some(Ok(StreamItem::Done))) => {
-                    let released = self.hold.as_mut().map(ToolHold::finish);
-                    match released {
-                        Some(Hold::Deny(e)) => self.refuse(e),
-                        Some(Hold::Send(b)) if !b.is_empty() => {
+                    match self.release_at_end() {
+                        Hold::Deny(e) => self.refuse(e),
+                        Hold::Send(b) if !b.is_empty() => {
                             self.note_data(&b);
                             self.done_after_release = true;
                             return Poll::Ready(Some(Ok(b)));

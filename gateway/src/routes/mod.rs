@@ -5,10 +5,13 @@ pub mod agents;
 pub mod aida;
 pub mod approvals;
 pub mod audit;
+pub mod barriers;
+pub mod classify;
 pub mod decisions;
 pub mod examination;
 pub mod health;
 pub mod keys;
+pub mod login;
 pub mod policies;
 pub mod proxy;
 

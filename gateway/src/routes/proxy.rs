@@ -10,6 +10,9 @@ use axum::Extension;
 use super::json_body;
 use crate::app::AppState;
 use crate::audit::call::{sha256_hex, CallDraft};
+use crate::barriers::stream::TextHold;
+use crate::barriers::supervision::Direction;
+use crate::barriers::{answer_text, merge_response, Seen};
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::pipeline::chat;
@@ -59,8 +62,12 @@ async fn finish(
     caller: &Caller,
     routed: Result<Routed, ApiError>,
     route: &'static str,
-    draft: CallDraft,
+    mut draft: CallDraft,
 ) -> Response {
+    let routed = match routed {
+        Ok(r) => check_answer(app, caller, route, r, &mut draft).await,
+        Err(e) => Err(e),
+    };
     let routed = routed.and_then(|r| {
         if let (Some(cred), Some(aida), Reply::Json { body, .. }) =
             (caller.credential.as_deref(), &app.aida, &r.reply)
@@ -81,12 +88,50 @@ async fn finish(
         }
         _ => None,
     };
+    let text = match &routed {
+        Ok(Routed {
+            reply: Reply::Stream(_),
+            ..
+        }) if route == "/v1/chat/completions" => {
+            TextHold::for_caller(&app.guard, caller, route, Some(draft.record.id.clone()))
+        }
+        _ => None,
+    };
     match routed {
-        Ok(r) => match chat::respond(r, route, draft, hold).await {
+        Ok(r) => match chat::respond(r, route, draft, hold, text).await {
             Ok(resp) => resp,
             Err(e) => e.into_response(),
         },
         Err(e) => draft.commit_error(e).await.into_response(),
+    }
+}
+
+/// A complete chat answer for a caller behind a barrier: classified, recorded, refused on Block.
+async fn check_answer(
+    app: &AppState,
+    caller: &Caller,
+    route: &'static str,
+    r: Routed,
+    draft: &mut CallDraft,
+) -> Result<Routed, ApiError> {
+    let Reply::Json { body, .. } = &r.reply else {
+        return Ok(r);
+    };
+    if route != "/v1/chat/completions" || app.guard.applicable(&caller.groups).is_empty() {
+        return Ok(r);
+    }
+    let request_id = draft.record.id.clone();
+    let seen = Seen {
+        caller,
+        direction: Direction::Response,
+        route,
+        request_id: Some(&request_id),
+    };
+    let verdict = app.guard.inspect(answer_text(body), &seen).await?;
+    draft.record.guardrails = Some(merge_response(draft.record.guardrails.take(), &verdict));
+    match verdict.refusal() {
+        Some(e) => Err(e),
+        None => Ok(r),
     }
 }
 

@@ -10,6 +10,11 @@ use super::{from_json, to_json, StoreError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collection {
     Agents,
+    Barriers,
+    /// Supervision records of barrier triggers.
+    Violations,
+    /// The control room's watch list (`current`) and its version (`version`).
+    Watchlist,
     /// The current version of each policy.
     Policies,
     /// Every version of every policy, id `{policy_id}@{version:010}`.
@@ -29,6 +34,9 @@ impl Collection {
     pub fn name(self) -> &'static str {
         match self {
             Collection::Agents => "agents",
+            Collection::Barriers => "barriers",
+            Collection::Violations => "violations",
+            Collection::Watchlist => "watchlist",
             Collection::Policies => "policies",
             Collection::PolicyVersions => "policy_versions",
             Collection::Roles => "roles",

@@ -12,12 +12,14 @@
 mod a2a_agent;
 mod config;
 mod gateway;
+pub mod ldap;
 mod pytest;
 mod redis;
 
 pub use a2a_agent::A2aAgent;
 pub use config::ConfigBuilder;
 pub use gateway::{parapet_bin, run_parapet, workspace_root, Gateway};
+pub use ldap::Ldap;
 pub use pytest::run_pytest;
 pub use redis::Redis;
 

@@ -1,0 +1,201 @@
+//! Barriers on a streamed answer. The text deltas of each event go through the streaming
+//! scanner; an event is released once everything up to its end is below `committed()` (no
+//! finding can still start there), so only the last few words are ever held. A Block finding
+//! drops what is held and ends the stream with an error event: the restricted words never
+//! leave. Log and Alert findings are recorded and the stream goes on.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use parapet_classifiers::{Classification, Classifier, Finding, LabelSet, Scanner};
+use serde_json::Value;
+
+use super::model::{strictest, triggered, Applicable, BarrierAction};
+use super::supervision::{Direction, EXCERPT_CHARS};
+use super::{block_error, record, Guard, Seen, Verdict};
+use crate::identity::Caller;
+use crate::pipeline::tool_hold::Hold;
+
+pub struct TextHold {
+    guard: Arc<Guard>,
+    caller: Caller,
+    route: &'static str,
+    request_id: Option<String>,
+    scanner: Scanner<Arc<Classifier>>,
+    applicable: Vec<Applicable>,
+    /// Events not yet released, with the stream offset their text ends at.
+    held: VecDeque<(usize, Bytes)>,
+    findings: Vec<Finding>,
+    /// Barriers already recorded for this stream.
+    fired: Vec<String>,
+    /// The first characters of the answer, for the supervision record.
+    excerpt: String,
+    blocked: bool,
+}
+
+impl TextHold {
+    /// A hold for `caller`, or `None` when no barrier applies to them (nothing to hold back).
+    pub fn for_caller(
+        guard: &Arc<Guard>,
+        caller: &Caller,
+        route: &'static str,
+        request_id: Option<String>,
+    ) -> Option<TextHold> {
+        let applicable = guard.applicable(&caller.groups);
+        if applicable.is_empty() {
+            return None;
+        }
+        Some(TextHold {
+            guard: guard.clone(),
+            caller: caller.clone(),
+            route,
+            request_id,
+            scanner: guard.classifier().scanner_arc(),
+            applicable,
+            held: VecDeque::new(),
+            findings: Vec::new(),
+            fired: Vec::new(),
+            excerpt: String::new(),
+            blocked: false,
+        })
+    }
+
+    /// Feeds bytes holding one or more whole SSE events.
+    pub fn feed(&mut self, events: Bytes) -> Hold {
+        if self.blocked {
+            return Hold::Held;
+        }
+        if memchr_content(&events) {
+            for text in deltas(&events) {
+                if self.excerpt.chars().count() < EXCERPT_CHARS {
+                    self.excerpt.extend(text.chars().take(EXCERPT_CHARS));
+                }
+                let found = self.scanner.feed(&text);
+                if let Some(deny) = self.take(found) {
+                    return deny;
+                }
+            }
+        }
+        self.held.push_back((self.scanner.len(), events));
+        self.release(self.scanner.committed())
+    }
+
+    /// The upstream ended: the last findings, then everything still held.
+    pub fn finish(&mut self) -> Hold {
+        if self.blocked {
+            return Hold::Held;
+        }
+        let found = self.scanner.finish();
+        if let Some(deny) = self.take(found) {
+            return deny;
+        }
+        self.release(usize::MAX)
+    }
+
+    /// The answer's verdict so far, for the audit record.
+    pub fn verdict(&self) -> Verdict {
+        let classification = Classification::from_findings(self.findings.clone());
+        let triggers = triggered(&self.applicable, classification.labels);
+        Verdict {
+            action: strictest(&triggers),
+            classification,
+            triggers,
+        }
+    }
+
+    fn release(&mut self, upto: usize) -> Hold {
+        let mut out = BytesMut::new();
+        while self.held.front().is_some_and(|(end, _)| *end <= upto) {
+            if let Some((_, b)) = self.held.pop_front() {
+                out.extend_from_slice(&b);
+            }
+        }
+        if out.is_empty() {
+            Hold::Held
+        } else {
+            Hold::Send(out.freeze())
+        }
+    }
+
+    /// Records newly triggered barriers; a Block ends the stream.
+    fn take(&mut self, found: Vec<Finding>) -> Option<Hold> {
+        if found.is_empty() {
+            return None;
+        }
+        let labels: LabelSet = found.iter().map(|f| f.label).collect();
+        self.findings.extend(found);
+        let mut deny = None;
+        for t in triggered(&self.applicable, labels) {
+            if self.fired.contains(&t.barrier.id) {
+                continue;
+            }
+            self.fired.push(t.barrier.id.clone());
+            if t.barrier.action == BarrierAction::Block && deny.is_none() {
+                deny = Some(block_error(&t));
+            }
+            let (guard, caller, route, request_id, text) = (
+                self.guard.clone(),
+                self.caller.clone(),
+                self.route,
+                self.request_id.clone(),
+                self.excerpt.clone(),
+            );
+            tokio::spawn(async move {
+                let seen = Seen {
+                    caller: &caller,
+                    direction: Direction::Response,
+                    route,
+                    request_id: request_id.as_deref(),
+                };
+                if let Err(e) = record::write(&guard, &t, &seen, &text).await {
+                    tracing::error!(error = %e, "supervision record of a streamed answer not written");
+                }
+            });
+        }
+        let e = deny?;
+        self.blocked = true;
+        self.held.clear();
+        Some(Hold::Deny(e))
+    }
+}
+
+fn memchr_content(b: &[u8]) -> bool {
+    b.windows(10).any(|w| w == b"\"content\":")
+}
+
+/// The `choices[].delta.content` strings of every event in `events`.
+fn deltas(events: &[u8]) -> Vec<String> {
+    let Ok(text) = std::str::from_utf8(events) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some(data) = line.strip_prefix("data:").map(str::trim_start) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            continue;
+        };
+        for c in v
+            .get("choices")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if let Some(s) = c
+                .get("delta")
+                .and_then(|d| d.get("content"))
+                .and_then(Value::as_str)
+            {
+                if !s.is_empty() {
+                    out.push(s.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,613 @@
+//! Information barriers end to end: a real slapd (users, nested groups), the real gateway,
+//! the mock upstream. Research may discuss MNPI; the trading desk may not receive it, neither
+//! in a prompt nor in an answer, streamed or not; every trigger is a supervision record.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::time::Duration;
+
+use parapet_tests::harness::ldap::{base_ldif, group, group_dn, user, user_dn};
+use parapet_tests::harness::{eventually, ConfigBuilder, Gateway, Ldap, Redis};
+use parapet_tests::mock::MockServer;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+pub const WATCHLIST: &str = r#"{"issuers": [{"name": "Halvorsen Biotech", "ticker": "HLVB", "aliases": ["Halvorsen"], "list": "restricted"}],
+ "deal_code_names": [{"code_name": "Project Falcon", "target": "Halvorsen Biotech", "acquirer": "Tessaly Pharmaceuticals"}]}"#;
+
+pub const MNPI_PROMPT: &str =
+    "Halvorsen Biotech will miss its Q3 earnings guidance; the announcement is not public yet. Summarise.";
+
+/// alice in Equity-Research, itself in Research-Analysts (nested); bob in Trading-Desk;
+/// carol in Compliance-Officers.
+pub fn directory() -> Ldap {
+    let mut ldif = String::new();
+    for (uid, pw) in [
+        ("alice", "alice-pw"),
+        ("bob", "bob-pw"),
+        ("carol", "carol-pw"),
+    ] {
+        ldif.push_str(&user(uid, pw));
+    }
+    ldif.push_str(&group("Equity-Research", &[user_dn("alice")]));
+    ldif.push_str(&group("Research-Analysts", &[group_dn("Equity-Research")]));
+    ldif.push_str(&group("Trading-Desk", &[user_dn("bob")]));
+    ldif.push_str(&group("Compliance-Officers", &[user_dn("carol")]));
+    Ldap::start(&base_ldif(&ldif))
+}
+
+pub struct Setup {
+    pub gw: Gateway,
+    pub mock: MockServer,
+    pub ldap: Ldap,
+    pub _redis: Option<Redis>,
+    pub _watchlist_dir: tempfile::TempDir,
+    pub alice: String,
+    pub bob: String,
+    pub barrier_id: String,
+}
+
+pub async fn setup(redis: Option<Redis>, ldap_extra: &str) -> Setup {
+    let mock = MockServer::start().unwrap();
+    let ldap = directory();
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("watchlist.json");
+    std::fs::write(&wl, WATCHLIST).unwrap();
+    let mut cfg = ConfigBuilder::standard(&mock.base_v1())
+        .routing("retry_base_ms = 10")
+        .raw(&format!(
+            "[classifiers]\nwatchlist = {:?}\n",
+            wl.display().to_string()
+        ))
+        .raw(&ldap.config_toml("LDAP_PW", ldap_extra));
+    if let Some(r) = &redis {
+        cfg = cfg.store_redis(&r.url());
+    }
+    let gw = Gateway::start(
+        &cfg.build(),
+        &[("LDAP_PW", parapet_tests::harness::ldap::ROOT_PW)],
+    );
+    let alice = gw.create_key("alice", &[]).await;
+    let bob = gw.create_key("bob", &[]).await;
+    let (status, b) = gw
+        .admin(
+            Method::POST,
+            "/api/barriers",
+            Some(&json!({
+                "name": "Research / Trading wall",
+                "side_a_groups": ["Research-Analysts", "MA-Advisory-*"],
+                "side_b_groups": ["Trading-Desk", "Sales-Trading-*"],
+                "restricted_content_labels": ["mnpi", "merger_acquisition_target"],
+                "action": "Block",
+                "severity": "high",
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    Setup {
+        barrier_id: b["id"].as_str().unwrap().to_string(),
+        gw,
+        mock,
+        ldap,
+        _redis: redis,
+        _watchlist_dir: dir,
+        alice,
+        bob,
+    }
+}
+
+fn chat(content: &str, stream: bool) -> Value {
+    json!({"model": "gpt-test", "stream": stream, "messages": [{"role": "user", "content": content}]})
+}
+
+async fn violations(gw: &Gateway, query: &str) -> Vec<Value> {
+    let (status, v) = gw
+        .admin(
+            Method::GET,
+            &format!("/api/barriers/violations{query}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    v["data"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_same_mnpi_prompt_passes_for_research_and_is_blocked_for_trading() {
+    let s = setup(None, "").await;
+    let gw = &s.gw;
+
+    let r = gw.chat(&s.alice, &chat(MNPI_PROMPT, false)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+
+    let r = gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "information_barrier", "{body}");
+    assert!(
+        !body.to_string().contains("Q3"),
+        "the refusal echoes no content: {body}"
+    );
+
+    let r = gw.chat(&s.bob, &chat(MNPI_PROMPT, true)).await;
+    assert_eq!(r.status(), 403);
+
+    // Only alice's prompt reached the model.
+    let sent = s.mock.requests();
+    assert_eq!(sent.len(), 1, "a blocked prompt is never forwarded");
+
+    // The trader's harmless question still works.
+    let r = gw
+        .chat(&s.bob, &chat("What is the weather in Oslo?", false))
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let v = violations(gw, "?user=bob").await;
+    assert_eq!(v.len(), 2, "{v:?}");
+    let first = &v[0];
+    assert_eq!(first["barrier_id"], s.barrier_id.as_str());
+    assert_eq!(first["action"], "Block");
+    assert_eq!(first["direction"], "prompt");
+    assert!(first["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g == "Trading-Desk"));
+    assert!(first["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l == "mnpi"));
+    assert!(first["excerpt"]
+        .as_str()
+        .unwrap()
+        .starts_with("Halvorsen Biotech will miss"));
+    let seq = first["audit_seq"].as_u64().expect("audit seq");
+
+    let records = gw.audit_records().await;
+    let rec = records
+        .iter()
+        .find(|r| r["seq"] == seq)
+        .expect("barrier.violation record");
+    assert_eq!(rec["kind"], "barrier.violation");
+    let call = records
+        .iter()
+        .rev()
+        .find(|r| r["kind"] == "llm.call" && r["response"]["status"] == 403)
+        .expect("the refused call's record");
+    assert_eq!(call["guardrails"]["action"], "Block");
+    assert!(call["guardrails"]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l == "mnpi"));
+    assert!(
+        !rec.to_string().contains("Q3 earnings"),
+        "audit records carry no content"
+    );
+    // Alice's call carries its labels but no barrier.
+    let alice_call = records
+        .iter()
+        .find(|r| r["kind"] == "llm.call" && r["caller"]["id"] == "alice")
+        .unwrap();
+    assert_eq!(alice_call["guardrails"]["action"], Value::Null);
+    assert!(
+        alice_call["caller"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g == "Research-Analysts"),
+        "nested group resolved: {alice_call}"
+    );
+
+    // Review: not by bob himself; by carol yes, once.
+    let id = first["id"].as_str().unwrap();
+    let path = format!("/api/barriers/violations/{id}/review");
+    let (st, body) = gw
+        .admin(Method::POST, &path, Some(&json!({"reviewer": "bob"})))
+        .await;
+    assert_eq!(
+        (st, body["error"]["code"].clone()),
+        (403, json!("self_review"))
+    );
+    let (st, body) = gw
+        .admin(
+            Method::POST,
+            &path,
+            Some(&json!({"reviewer": "carol", "note": "trader warned"})),
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["reviewed_by"], "carol");
+    let (st, _) = gw
+        .admin(Method::POST, &path, Some(&json!({"reviewer": "dave"})))
+        .await;
+    assert_eq!(st, 409);
+    assert_eq!(violations(gw, "?reviewed=false").await.len(), 1);
+
+    let (st, a) = gw
+        .admin(Method::GET, "/api/barriers/attestation", None)
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(a["total_violations"], 2, "{a}");
+    assert_eq!(a["blocked"], 2);
+    assert_eq!(a["reviewed"], 1);
+    assert_eq!(a["pending_review"], 1);
+    assert_eq!(a["high"], 2);
+    assert_eq!(a["by_barrier"][0]["barrier_id"], s.barrier_id.as_str());
+    let (st, a) = gw
+        .admin(
+            Method::GET,
+            "/api/barriers/attestation?from=2000-01-01T00:00:00Z&to=2000-02-01T00:00:00Z",
+            None,
+        )
+        .await;
+    assert_eq!((st, a["total_violations"].clone()), (200, json!(0)));
+}
+
+#[tokio::test]
+async fn a_streamed_answer_that_turns_to_mnpi_is_cut_before_the_restricted_words_leave() {
+    let s = setup(None, "").await;
+    let body = json!({
+        "model": "gpt-test", "stream": true,
+        "messages": [{"role": "user", "content": "Anything new in biotech?"}],
+        "mock": {"chunks": [
+            "Markets were calm today, ", "with volumes below average. ", "Off the record: ",
+            "Halvorsen ", "Biotech will miss ", "its Q3 earnings guidance ", "next week.",
+        ], "chunk_delay_ms": 20},
+    });
+    let r = s.gw.chat(&s.bob, &body).await;
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("Markets were calm"),
+        "the clean start is delivered: {text}"
+    );
+    assert!(
+        !text.contains("Halvorsen"),
+        "restricted words left the gateway: {text}"
+    );
+    assert!(!text.contains("Q3"), "{text}");
+    assert!(
+        text.contains("\"information_barrier\""),
+        "ends with an error event: {text}"
+    );
+    assert!(!text.contains("[DONE]"), "{text}");
+
+    // The same answer reaches research in full.
+    let r = s.gw.chat(&s.alice, &body).await;
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("Halvorsen") && text.contains("[DONE]"),
+        "{text}"
+    );
+
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            violations(&s.gw, "?user=bob").await.len() == 1
+        })
+        .await
+    );
+    let v = violations(&s.gw, "?user=bob").await;
+    assert_eq!(v[0]["direction"], "response");
+    let (_, a) =
+        s.gw.admin(Method::GET, "/api/barriers/attestation", None)
+            .await;
+    assert_eq!(a["blocked"], 1, "{a}");
+
+    let records = s.gw.audit_records().await;
+    let call = records
+        .iter()
+        .rev()
+        .find(|r| r["kind"] == "llm.call" && r["caller"]["id"] == "bob")
+        .unwrap();
+    assert_eq!(call["response"]["error"], "information_barrier", "{call}");
+    assert_eq!(call["guardrails"]["action"], "Block");
+}
+
+#[tokio::test]
+async fn a_complete_answer_with_mnpi_is_refused_for_trading() {
+    let s = setup(None, "").await;
+    let body = json!({
+        "model": "gpt-test",
+        "messages": [{"role": "user", "content": "Anything new?"}],
+        "mock": {"reply": "Project Falcon: Tessaly will acquire Halvorsen at $42 a share."},
+    });
+    let r = s.gw.chat(&s.bob, &body).await;
+    assert_eq!(r.status(), 403);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("information_barrier") && !text.contains("Tessaly"),
+        "{text}"
+    );
+    let r = s.gw.chat(&s.alice, &body).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_log_barrier_passes_and_records_and_deleting_it_stops_the_records() {
+    let s = setup(None, "").await;
+    let (st, _) =
+        s.gw.admin(
+            Method::PUT,
+            &format!("/api/barriers/{}", s.barrier_id),
+            Some(&json!({
+                "name": "Research / Trading wall",
+                "side_a_groups": ["Research-Analysts"],
+                "side_b_groups": ["Trading-Desk"],
+                "restricted_content_labels": ["mnpi"],
+                "action": "Log",
+                "severity": "critical",
+            })),
+        )
+        .await;
+    assert_eq!(st, 200);
+    // The mock would echo the prompt (a second, response-side trigger): answer plainly.
+    let mut quiet = chat(MNPI_PROMPT, false);
+    quiet["mock"] = json!({"reply": "Noted."});
+    let r = s.gw.chat(&s.bob, &quiet).await;
+    assert_eq!(r.status(), 200);
+    let v = violations(&s.gw, "?action=Log").await;
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["severity"], "critical");
+    let (_, a) =
+        s.gw.admin(Method::GET, "/api/barriers/attestation", None)
+            .await;
+    assert_eq!(
+        (a["logged"].clone(), a["critical"].clone()),
+        (json!(1), json!(1))
+    );
+
+    let (st, _) =
+        s.gw.admin(
+            Method::DELETE,
+            &format!("/api/barriers/{}", s.barrier_id),
+            None,
+        )
+        .await;
+    assert_eq!(st, 204);
+    let r = s.gw.chat(&s.bob, &quiet).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        violations(&s.gw, "").await.len(),
+        1,
+        "no barrier, no record"
+    );
+    let kinds: Vec<String> =
+        s.gw.audit_records()
+            .await
+            .iter()
+            .map(|r| r["kind"].as_str().unwrap_or("").to_string())
+            .collect();
+    for k in [
+        "admin.barrier.create",
+        "admin.barrier.update",
+        "admin.barrier.delete",
+    ] {
+        assert!(kinds.iter().any(|x| x == k), "{k} missing in {kinds:?}");
+    }
+}
+
+#[tokio::test]
+async fn barriers_are_checked_when_written() {
+    let s = setup(None, "").await;
+    let (st, body) =
+        s.gw.admin(
+            Method::POST,
+            "/api/barriers",
+            Some(
+                &json!({"name": "x", "side_a_groups": ["A"], "side_b_groups": ["B"],
+                         "restricted_content_labels": ["gossip"], "action": "Block"}),
+            ),
+        )
+        .await;
+    assert_eq!(st, 400);
+    assert_eq!(body["error"]["param"], "restricted_content_labels");
+    let (st, _) = s.gw.admin(Method::GET, "/api/barriers/nope", None).await;
+    assert_eq!(st, 404);
+}
+
+#[tokio::test]
+async fn the_watch_list_is_swapped_through_the_api_and_seen_by_another_instance() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let s = setup(Some(redis), "").await;
+    let text = json!({"text": "Norrvik Shipping is about to announce a merger."});
+    let (st, before) = s.gw.admin(Method::POST, "/api/classify", Some(&text)).await;
+    assert_eq!(st, 200);
+    assert_eq!(before["labels"], json!([]), "{before}");
+
+    // A second instance on the same Redis.
+    let mock2 = MockServer::start().unwrap();
+    let gw2 = Gateway::start(
+        &ConfigBuilder::standard(&mock2.base_v1())
+            .store_redis(&url)
+            .build(),
+        &[],
+    );
+
+    let list =
+        json!({"issuers": [{"name": "Norrvik Shipping", "ticker": "NRVK", "list": "restricted"}]});
+    let (st, info) = s.gw.admin(Method::PUT, "/api/watchlist", Some(&list)).await;
+    assert_eq!(st, 200, "{info}");
+    assert_eq!(info["issuers"], 1);
+    let (_, after) = s.gw.admin(Method::POST, "/api/classify", Some(&text)).await;
+    assert!(
+        after["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "mnpi"),
+        "{after}"
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            let (_, v) = gw2.admin(Method::POST, "/api/classify", Some(&text)).await;
+            v["labels"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|l| l == "mnpi"))
+        })
+        .await,
+        "the other instance picked up the list"
+    );
+    let (st, _) =
+        s.gw.admin(
+            Method::PUT,
+            "/api/watchlist",
+            Some(&json!({"issuers": "no"})),
+        )
+        .await;
+    assert_eq!(st, 400);
+    let kinds: Vec<Value> =
+        s.gw.audit_records()
+            .await
+            .iter()
+            .map(|r| r["kind"].clone())
+            .collect();
+    assert!(kinds.contains(&json!("admin.watchlist.replace")));
+}
+
+#[tokio::test]
+async fn groups_survive_a_directory_outage_when_stale_is_allowed_and_unknown_users_are_refused() {
+    let mut s = setup(None, "cache_ttl_s = 0\non_unavailable = \"stale\"").await;
+    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
+    assert_eq!(r.status(), 403);
+    s.ldap.stop();
+    // bob's groups come from the stale cache: still blocked, not let through.
+    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
+    assert_eq!(r.status(), 403, "{}", r.text().await.unwrap_or_default());
+    // Nobody cached for a new user: refused, 503.
+    let dave = s.gw.create_key("dave", &[]).await;
+    let r = s.gw.chat(&dave, &chat("hello", false)).await;
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "ldap_unavailable");
+    s.ldap.restart();
+    let r = s.gw.chat(&dave, &chat("hello", false)).await;
+    assert_eq!(
+        r.status(),
+        200,
+        "unknown to the directory: no groups, served"
+    );
+}
+
+#[tokio::test]
+async fn a_closed_directory_policy_refuses_when_ldap_is_down() {
+    let mut s = setup(None, "cache_ttl_s = 0\non_unavailable = \"closed\"").await;
+    let r = s.gw.chat(&s.alice, &chat("hello", false)).await;
+    assert_eq!(r.status(), 200);
+    s.ldap.stop();
+    let r = s.gw.chat(&s.alice, &chat("hello", false)).await;
+    assert_eq!(r.status(), 503);
+}
+
+#[tokio::test]
+async fn a_compliance_officer_logs_in_with_ldap_and_reviews_as_themself() {
+    let s = setup(None, "admin_groups = [\"Compliance-*\"]").await;
+    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
+    assert_eq!(r.status(), 403);
+    let login = |u: &str, p: &str| {
+        let (c, url) = (
+            s.gw.client().clone(),
+            format!("{}/api/login", s.gw.admin_url()),
+        );
+        let body = json!({"username": u, "password": p});
+        async move { c.post(url).json(&body).send().await.unwrap() }
+    };
+    assert_eq!(login("carol", "wrong").await.status(), 401);
+    assert_eq!(
+        login("carol", "").await.status(),
+        401,
+        "no unauthenticated bind"
+    );
+    assert_eq!(
+        login("bob", "bob-pw").await.status(),
+        401,
+        "not a compliance officer"
+    );
+    let r = login("carol", "carol-pw").await;
+    assert_eq!(r.status(), 200);
+    let session: Value = r.json().await.unwrap();
+    let token = session["token"].as_str().unwrap().to_string();
+    let v = violations(&s.gw, "").await;
+    let id = v[0]["id"].as_str().unwrap();
+    let r =
+        s.gw.client()
+            .post(format!(
+                "{}/api/barriers/violations/{id}/review",
+                s.gw.admin_url()
+            ))
+            .bearer_auth(&token)
+            .json(&json!({"reviewer": "someone-else"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["reviewed_by"], "carol",
+        "a session reviews as its own user"
+    );
+}
+
+#[tokio::test]
+async fn the_official_openai_python_sdk_sees_the_barrier_streaming_and_not() {
+    use std::process::{Command, Stdio};
+    let present = Command::new("python3")
+        .args(["-c", "import openai, pytest"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        present,
+        "install the Python clients: pip install openai pytest (scripts/test does it)"
+    );
+    let s = setup(None, "").await;
+    let base = format!("{}/v1", s.gw.proxy_url());
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests/python/test_barriers_sdk.py",
+            ])
+            .current_dir(parapet_tests::harness::workspace_root())
+            .env("PARAPET_BASE_URL", base)
+            .env("PARAPET_MODEL", "gpt-test")
+            .env("PARAPET_ANALYST_KEY", alice)
+            .env("PARAPET_TRADER_KEY", bob)
+            .env("PARAPET_MNPI_PROMPT", MNPI_PROMPT)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run python3 -m pytest")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(" passed") && !stdout.contains("skipped"),
+        "pytest failed:\n{stdout}\n{}\n--- gateway ---\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        s.gw.stderr()
+    );
+    // Two prompt blocks and one streamed-answer block, all supervised.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            let (_, a) =
+                s.gw.admin(Method::GET, "/api/barriers/attestation", None)
+                    .await;
+            a["blocked"] == 3
+        })
+        .await
+    );
+}
