@@ -6,28 +6,14 @@
     reason = "tests"
 )]
 
-use std::process::{Command, Stdio};
-
-use parapet_tests::harness::{run_pytest, ConfigBuilder, Gateway};
+use parapet_tests::harness::{assert_python_clients, run_pytest, ConfigBuilder, Gateway};
 use parapet_tests::mock::MockServer;
 use reqwest::Method;
 use serde_json::json;
 
-const INSTALL_HINT: &str =
-    "install the Python clients: pip install openai pytest (scripts/test does it)";
-
-fn python_clients_present() -> bool {
-    Command::new("python3")
-        .args(["-c", "import openai, pytest"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 #[tokio::test]
 async fn the_openai_sdk_gets_an_approval_required_error_and_retries_once_approved() {
-    assert!(python_clients_present(), "{INSTALL_HINT}");
+    assert_python_clients();
     let mock = MockServer::start().unwrap();
     let gw = Gateway::start(
         &ConfigBuilder::standard(&mock.base_v1())

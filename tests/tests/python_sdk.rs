@@ -6,26 +6,12 @@
     reason = "tests"
 )]
 
-use std::process::{Command, Stdio};
-
-use parapet_tests::harness::{run_pytest, ConfigBuilder, Gateway};
+use parapet_tests::harness::{assert_python_clients, run_pytest, ConfigBuilder, Gateway};
 use parapet_tests::mock::MockServer;
-
-const INSTALL_HINT: &str =
-    "install the Python clients: pip install openai pytest (scripts/test does it)";
-
-fn python_clients_present() -> bool {
-    Command::new("python3")
-        .args(["-c", "import openai, pytest"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 #[tokio::test]
 async fn the_official_openai_python_sdk_works_through_the_gateway() {
-    assert!(python_clients_present(), "{INSTALL_HINT}");
+    assert_python_clients();
     let mock = MockServer::start().unwrap();
     let gw = Gateway::start(
         &ConfigBuilder::standard(&mock.base_v1())
@@ -50,7 +36,7 @@ async fn the_official_openai_python_sdk_works_through_the_gateway() {
 /// priced models, then the inventory lists both with request counts and costs to the cent.
 #[tokio::test]
 async fn the_inventory_counts_sdk_traffic_to_two_models_to_the_cent() {
-    assert!(python_clients_present(), "{INSTALL_HINT}");
+    assert_python_clients();
     const ADMIN: &str = "test-admin-token-0123456789";
     let mock = MockServer::start().unwrap();
     let cfg = ConfigBuilder::new()

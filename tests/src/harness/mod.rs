@@ -20,7 +20,7 @@ pub use a2a_agent::A2aAgent;
 pub use config::ConfigBuilder;
 pub use gateway::{parapet_bin, run_parapet, workspace_root, Gateway};
 pub use ldap::Ldap;
-pub use pytest::run_pytest;
+pub use pytest::{assert_python_clients, run_pytest};
 pub use redis::Redis;
 
 use std::future::Future;

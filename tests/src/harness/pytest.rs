@@ -4,6 +4,20 @@ use std::process::{Command, Stdio};
 
 use super::{workspace_root, Gateway};
 
+/// Fails the test early, with how to fix it, when the Python clients are not installed.
+pub fn assert_python_clients() {
+    let present = Command::new("python3")
+        .args(["-c", "import openai, pytest"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        present,
+        "install the Python clients: pip install -r tests/python/requirements.txt (scripts/test does it)"
+    );
+}
+
 /// Runs `python3 -m pytest -q FILE` from the workspace root with `env`, off the async runtime,
 /// and fails the test (with pytest's output and the gateway's stderr) unless every case passed
 /// and none was skipped.
