@@ -4,5 +4,6 @@
 pub mod errors;
 pub mod harness;
 pub mod mock;
+pub mod policy;
 pub mod server;
 pub mod sse;

@@ -13,65 +13,14 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-use parapet_tests::harness::{eventually, workspace_root, ConfigBuilder, Gateway, Redis};
+use parapet_tests::harness::{eventually, ConfigBuilder, Gateway, Redis};
 use parapet_tests::mock::MockServer;
+use parapet_tests::policy::{as_person, bind, check, load_pack, pack, request};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const JWT_SECRET: &str = "policy-test-hs256-secret-0123456789abcdef";
 const AIDA_SECRET: &str = "aida-test-secret-0123456789abcdef0123456789";
-
-fn pack(name: &str, file: &str) -> Value {
-    let path = workspace_root().join(format!("policies/packs/{name}/{file}"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-async fn load_pack(gw: &Gateway, name: &str) {
-    for role in pack(name, "roles.json").as_array().unwrap() {
-        let path = format!("/api/v1/roles/{}", role["name"].as_str().unwrap());
-        let (s, b) = gw.admin(Method::PUT, &path, Some(role)).await;
-        assert_eq!(s, 200, "{path}: {b}");
-    }
-    for p in pack(name, "policies.json").as_array().unwrap() {
-        let (s, b) = gw.admin(Method::POST, "/api/v1/policies", Some(p)).await;
-        assert_eq!(s, 201, "{}: {b}", p["id"]);
-    }
-}
-
-async fn bind(gw: &Gateway, subject: &str, roles: &[&str]) {
-    let path = format!("/api/v1/role-bindings/{subject}");
-    let (s, b) = gw
-        .admin(Method::PUT, &path, Some(&json!({"roles": roles})))
-        .await;
-    assert_eq!(s, 200, "{path}: {b}");
-}
-
-async fn check(gw: &Gateway, req: &Value) -> Value {
-    let (s, b) = gw
-        .admin(Method::POST, "/api/v1/decisions/check", Some(req))
-        .await;
-    assert_eq!(s, 200, "{req}: {b}");
-    b
-}
-
-/// A POST on the admin listener as someone holding `bearer` (a person's key).
-async fn as_person(gw: &Gateway, bearer: &str, path: &str, body: &Value) -> (u16, Value) {
-    let resp = gw
-        .client()
-        .post(format!("{}{path}", gw.admin_url()))
-        .bearer_auth(bearer)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-fn request(subject: &str, action: &str, attrs: Value, context: Value) -> Value {
-    json!({"subject_type": "agent", "subject_id": subject, "action": action,
-           "resource": {"type": "thing", "id": "t-1", "attrs": attrs}, "context": context})
-}
 
 /// Every case of a pack that needs no grants or attributes, through the HTTP API, with the
 /// case's roles bound in the store (the body cannot carry roles).
@@ -113,7 +62,15 @@ async fn run_pack_cases(gw: &Gateway, name: &str) -> usize {
             );
         }
         if d["effect"] == "require_approval" {
-            assert!(d["approval_id"].is_string(), "{d}");
+            // An approval is opened unless the policy's `required_context` is missing.
+            match d["missing_context"].as_array() {
+                Some(keys) => assert!(
+                    keys.iter()
+                        .all(|k| req["context"].get(k.as_str().unwrap()).is_none()),
+                    "{d}"
+                ),
+                None => assert!(d["approval_id"].is_string(), "{d}"),
+            }
         }
         ran += 1;
     }
@@ -789,70 +746,6 @@ async fn policies_are_validated_versioned_audited_and_followed_by_another_instan
         v2["condition"]
     );
     assert!(records.iter().any(|r| r["kind"] == "admin.policy.delete"));
-}
-
-#[tokio::test]
-async fn four_eyes_needs_two_different_approvers() {
-    let gw = Gateway::start(&ConfigBuilder::new().build(), &[]);
-    load_pack(&gw, "finance").await;
-    bind(&gw, "wire-bot", &["payments_agent", "payments_supervisor"]).await;
-    let d = check(
-        &gw,
-        &request(
-            "wire-bot",
-            "payments.wire.send",
-            json!({"amount_cents": 10}),
-            json!({}),
-        ),
-    )
-    .await;
-    assert_eq!(d["effect"], "require_approval", "{d}");
-    let id = d["approval_id"].as_str().unwrap();
-    let (ann, bob) = (
-        gw.create_key("ann", &[]).await,
-        gw.create_key("bob", &[]).await,
-    );
-    bind(&gw, "ann", &["payments_supervisor"]).await;
-    bind(&gw, "bob", &["payments_supervisor"]).await;
-    let path = format!("/api/v1/approvals/{id}/approve");
-    let why = json!({"justification": "verified with the client by phone"});
-    let (s, b) = as_person(&gw, &ann, &path, &why).await;
-    assert_eq!(
-        (s, b["status"].as_str()),
-        (200, Some("pending")),
-        "one of two: {b}"
-    );
-    let (s, _) = as_person(&gw, &ann, &path, &why).await;
-    assert_eq!(s, 409, "the same person twice does not count");
-    let (s, b) = as_person(&gw, &bob, &path, &why).await;
-    assert_eq!((s, b["status"].as_str()), (200, Some("approved")), "{b}");
-    assert_eq!(b["approvals"].as_array().unwrap().len(), 2);
-    let (s, _) = as_person(&gw, &bob, &format!("/api/v1/approvals/{id}/deny"), &why).await;
-    assert_eq!(s, 409, "decided approvals stay decided");
-
-    // A denial needs a justification.
-    let d = check(
-        &gw,
-        &request(
-            "wire-bot",
-            "payments.wire.send",
-            json!({"amount_cents": 10}),
-            json!({}),
-        ),
-    )
-    .await;
-    let deny = format!(
-        "/api/v1/approvals/{}/deny",
-        d["approval_id"].as_str().unwrap()
-    );
-    let (s, _) = as_person(&gw, &ann, &deny, &json!({})).await;
-    assert_eq!(s, 400);
-    let (s, b) = as_person(&gw, &ann, &deny, &json!({"justification": "no ticket"})).await;
-    assert_eq!((s, b["status"].as_str()), (200, Some("denied")), "{b}");
-    let (_, list) = gw
-        .admin(Method::GET, "/api/v1/approvals?status=denied", None)
-        .await;
-    assert_eq!(list["data"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -6,7 +6,9 @@
 //! or denies; every transition is a compare-and-set on the stored document, so two instances
 //! cannot both decide or both consume it, and every transition is on the audit log and sent to
 //! webhooks. An approved model call is let through once: the retry must carry the same body
-//! (its SHA-256 is bound to the approval) and come from the same caller.
+//! (its SHA-256 is bound to the approval) and come from the same caller; a decision API check
+//! the same way with `approval_id` (`consume`). A policy's `required_context` keys must be in
+//! the request before an approval is opened (`missing_context`). Who sees what: `access`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +24,12 @@ use crate::identity::{Caller, CallerKind};
 use crate::policy::{store_err, PolicyEngine};
 use crate::store::{Collection, Docs, Document};
 
+mod access;
+mod consume;
 pub mod grants;
+
+pub use access::is_administrator;
+pub use consume::{request_binding, Use};
 
 /// Who may approve when a policy names no approvers.
 pub const DEFAULT_APPROVER_ROLE: &str = "approver";
@@ -85,6 +92,9 @@ pub struct Approval {
     #[serde(default)]
     pub route: Option<String>,
     pub requested_by: Requester,
+    /// Decision API approvals: the caller who asked (only they may use it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_by: Option<String>,
     pub approvers: Vec<Approver>,
     pub min_approvals: u8,
     pub require_justification: bool,
@@ -133,6 +143,8 @@ pub struct NewApproval<'a> {
     pub requested_by: Requester,
     pub request_sha256: Option<String>,
     pub route: Option<&'a str>,
+    /// Set for approvals opened through the decision API (see `Approval::opened_by`).
+    pub opened_by: Option<String>,
 }
 
 /// A decision on an approval.
@@ -220,6 +232,7 @@ impl Approvals {
             request_sha256: new.request_sha256,
             route: new.route.map(str::to_owned),
             requested_by: new.requested_by,
+            opened_by: new.opened_by,
             approvers: spec
                 .as_ref()
                 .map(|s| s.approvers.clone())
@@ -254,12 +267,22 @@ impl Approvals {
             .ok_or_else(|| ApiError::NotFound(format!("no approval with id '{id}'")))
     }
 
-    pub async fn get(&self, id: &str) -> Result<Approval, ApiError> {
-        Ok(self.versioned(id).await?.0.with_status_at(Utc::now()))
+    /// The approval `id` as `caller` may see it (absent when they may not).
+    pub async fn get(&self, id: &str, caller: &Caller) -> Result<Approval, ApiError> {
+        let a = self.versioned(id).await?.0.with_status_at(Utc::now());
+        if self.visible_to(&a, caller) {
+            Ok(a)
+        } else {
+            Err(ApiError::NotFound(format!("no approval with id '{id}'")))
+        }
     }
 
-    /// All approvals (newest first), optionally only those with `status` now.
-    pub async fn list(&self, status: Option<Status>) -> Result<Vec<Approval>, ApiError> {
+    /// The approvals `caller` may see (newest first), optionally only those with `status` now.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        status: Option<Status>,
+    ) -> Result<Vec<Approval>, ApiError> {
         let now = Utc::now();
         let mut all: Vec<Approval> = self
             .engine
@@ -270,45 +293,28 @@ impl Approvals {
             .into_iter()
             .map(|a| a.with_status_at(now))
             .filter(|a| status.is_none_or(|s| a.status == s))
+            .filter(|a| self.visible_to(a, caller))
             .collect();
         all.reverse();
         Ok(all)
     }
 
-    /// Whether `caller` (a person) may decide `a`: not the requester, and holding one of the
-    /// approver roles (bound in the store or carried by the identity) or groups.
-    fn check_approver(&self, a: &Approval, caller: &Caller) -> Result<(), ApiError> {
-        if caller.kind == CallerKind::Service {
-            return Err(forbidden(
-                "approver_identity_required",
-                "approvals are decided by a person: use that person's virtual key or JWT, not the admin token",
-            ));
-        }
-        let me = [Some(caller.id.as_str()), caller.principal_id.as_deref()];
-        let requester = [
-            Some(a.requested_by.id.as_str()),
-            a.requested_by.principal_id.as_deref(),
-        ];
-        if me.iter().flatten().any(|m| requester.contains(&Some(*m))) {
-            return Err(forbidden(
-                "approver_is_requester",
-                "the requester cannot decide their own approval",
-            ));
-        }
-        let mut roles = self.engine.roles_of(&caller.id);
-        roles.extend(caller.roles.iter().cloned());
-        let qualifies = a.approvers.iter().any(|ap| match ap {
-            Approver::Role(r) => roles.contains(r),
-            Approver::Group(g) => caller.groups.contains(g),
-        });
-        if !qualifies {
-            let names: Vec<String> = a.approvers.iter().cloned().map(String::from).collect();
-            return Err(forbidden(
-                "approver_not_allowed",
-                format!("approvers of this request: {}", names.join(", ")),
-            ));
-        }
-        Ok(())
+    /// The context keys `policy_id`'s approval needs that `req` does not carry (absent, null or
+    /// an empty string): no approval is opened for such a request.
+    pub fn missing_context(&self, policy_id: &str, req: &Request) -> Vec<String> {
+        let live = self.engine.live();
+        let Some(spec) = live.set.get(policy_id).and_then(|p| p.approval.as_ref()) else {
+            return vec![];
+        };
+        spec.required_context
+            .iter()
+            .filter(|k| match req.context.get(k) {
+                None | Some(Value::Null) => true,
+                Some(Value::String(s)) => s.trim().is_empty(),
+                Some(_) => false,
+            })
+            .cloned()
+            .collect()
     }
 
     /// Approves (`approve = true`) or denies. Denials always need a justification; approvals
@@ -378,70 +384,6 @@ impl Approvals {
                 "approval {id} was decided meanwhile"
             )));
         }
-        Ok(after)
-    }
-
-    /// Uses an approved approval for the call `caller` is making (single use): same caller,
-    /// same policy, same body, before expiry. Exactly one of concurrent attempts succeeds.
-    pub async fn consume(
-        &self,
-        id: &str,
-        caller: &Caller,
-        policy_id: &str,
-        body_sha256: &str,
-    ) -> Result<Approval, ApiError> {
-        let invalid = |m: String| ApiError::ApprovalInvalid(m);
-        let (before, stored) = match self.versioned(id).await {
-            Ok(v) => v,
-            Err(ApiError::NotFound(_)) => {
-                return Err(invalid(format!("no approval with id '{id}'")))
-            }
-            Err(e) => return Err(e),
-        };
-        let now = Utc::now();
-        match before.status_at(now) {
-            Status::Approved => {}
-            Status::Pending => {
-                return Err(ApiError::ApprovalRequired {
-                    approval_id: id.to_owned(),
-                    message: format!("approval {id} is still pending"),
-                })
-            }
-            other => {
-                let s = to_value(&other);
-                return Err(invalid(format!(
-                    "approval {id} is {}",
-                    s.as_str().unwrap_or("closed")
-                )));
-            }
-        }
-        if before.used_at.is_some() {
-            return Err(invalid(format!("approval {id} has already been used")));
-        }
-        if now >= before.expires_at {
-            return Err(invalid(format!("approval {id} has expired")));
-        }
-        if before.requested_by.id != caller.id || before.policy_id != policy_id {
-            return Err(invalid(format!("approval {id} is for another request")));
-        }
-        if before.request_sha256.as_deref() != Some(body_sha256) {
-            return Err(invalid(format!(
-                "approval {id} was given for a different request body"
-            )));
-        }
-        let mut after = before.clone();
-        after.used_at = Some(now);
-        if !self
-            .engine
-            .store()
-            .cas_doc(&after, &stored)
-            .await
-            .map_err(store_err)?
-        {
-            return Err(invalid(format!("approval {id} has already been used")));
-        }
-        self.record(caller, "approval.used", Some(&before), &after)
-            .await?;
         Ok(after)
     }
 

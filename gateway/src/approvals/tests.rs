@@ -21,6 +21,7 @@ fn approval(status: Status, expires_in: Duration) -> Approval {
             id: "a".into(),
             principal_id: None,
         },
+        opened_by: None,
         approvers: vec![Approver::Role("approver".into())],
         min_approvals: 1,
         require_justification: false,

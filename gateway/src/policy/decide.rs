@@ -8,7 +8,7 @@ use parapet_policies::{Decision, Effect, Request};
 use serde_json::{json, Value};
 
 use super::{PolicyEngine, SubjectFacts};
-use crate::approvals::{Approvals, NewApproval, Requester};
+use crate::approvals::{request_binding, Approvals, NewApproval, Requester, Use};
 use crate::audit::record::{Record, RequestInfo};
 use crate::audit::{caller_info, Audit};
 use crate::error::ApiError;
@@ -48,38 +48,84 @@ pub fn parse_request(v: Value, at: &str) -> Result<Request, ApiError> {
     })
 }
 
+/// A decision's answer, and the error to answer with instead when an approval could not be
+/// used (the answer is recorded either way).
+struct Outcome {
+    body: Value,
+    error: Option<ApiError>,
+}
+
 /// Decides without recording (the record is committed by the caller, alone or in a batch).
+/// `require_approval` opens an approval bound to the request (`request_binding`) unless the
+/// policy's `required_context` is missing; with `approval_id`, an approved approval for this
+/// very request is used (once) and the answer is `allow`.
 async fn decide_one(
     engine: &PolicyEngine,
     approvals: &Approvals,
     caller: &Caller,
     req: &Request,
-) -> Result<(Decision, Option<String>), ApiError> {
+    approval_id: Option<&str>,
+) -> Result<Outcome, ApiError> {
     let d = engine.decide(req, SubjectFacts::default(), false, Utc::now());
-    let approval = match (d.effect, d.policy_id.as_deref()) {
-        (Effect::RequireApproval, Some(pid)) => {
-            let requested_by = Requester {
-                kind: req.subject_type.as_str().to_owned(),
-                id: req.subject_id.clone(),
-                principal_id: req.on_behalf_of_user_id.clone(),
-            };
-            let a = approvals
-                .create(
-                    caller,
-                    NewApproval {
-                        policy_id: pid,
-                        request: req,
-                        requested_by,
-                        request_sha256: None,
-                        route: None,
-                    },
-                )
-                .await?;
-            Some(a.id)
-        }
-        _ => None,
+    let (Effect::RequireApproval, Some(pid)) = (d.effect, d.policy_id.as_deref()) else {
+        let body = decision_json(&d, req, None);
+        return Ok(Outcome { body, error: None });
     };
-    Ok((d, approval))
+    let binding = request_binding(req)?;
+    if let Some(id) = approval_id {
+        let mut body = decision_json(&d, req, Some(id));
+        let what = Use {
+            requester_id: &req.subject_id,
+            policy_id: pid,
+            request_sha256: &binding,
+        };
+        return Ok(match approvals.consume(id, caller, what).await {
+            Ok(_) => {
+                if let Value::Object(m) = &mut body {
+                    m.insert("effect".into(), json!(Effect::Allow.as_str()));
+                    m.insert("approval_used".into(), json!(true));
+                }
+                Outcome { body, error: None }
+            }
+            Err(e) => {
+                if let Value::Object(m) = &mut body {
+                    m.insert("approval_error".into(), json!(e.to_string()));
+                }
+                Outcome {
+                    body,
+                    error: Some(e),
+                }
+            }
+        });
+    }
+    let missing = approvals.missing_context(pid, req);
+    if !missing.is_empty() {
+        let mut body = decision_json(&d, req, None);
+        if let Value::Object(m) = &mut body {
+            m.insert("missing_context".into(), json!(missing));
+        }
+        return Ok(Outcome { body, error: None });
+    }
+    let requested_by = Requester {
+        kind: req.subject_type.as_str().to_owned(),
+        id: req.subject_id.clone(),
+        principal_id: req.on_behalf_of_user_id.clone(),
+    };
+    let a = approvals
+        .create(
+            caller,
+            NewApproval {
+                policy_id: pid,
+                request: req,
+                requested_by,
+                request_sha256: Some(binding),
+                route: None,
+                opened_by: Some(caller.id.clone()),
+            },
+        )
+        .await?;
+    let body = decision_json(&d, req, Some(&a.id));
+    Ok(Outcome { body, error: None })
 }
 
 fn record(caller: &Caller, route: &str, policy: Value) -> Record {
@@ -98,22 +144,26 @@ pub struct Recorder<'a> {
     pub enabled: bool,
 }
 
-/// One check: decided, recorded, answered.
+/// One check: decided, recorded, answered. With `approval_id` an approved approval for this
+/// request is used; when it cannot be, the refusal is recorded and is the answer.
 pub async fn check(
     engine: &PolicyEngine,
     approvals: &Approvals,
     rec: Recorder<'_>,
     caller: &Caller,
     req: Request,
+    approval_id: Option<&str>,
 ) -> Result<Value, ApiError> {
-    let (d, approval) = decide_one(engine, approvals, caller, &req).await?;
-    let body = decision_json(&d, &req, approval.as_deref());
+    let out = decide_one(engine, approvals, caller, &req, approval_id).await?;
     if rec.enabled {
         rec.audit
-            .commit(record(caller, "/api/v1/decisions/check", body.clone()))
+            .commit(record(caller, "/api/v1/decisions/check", out.body.clone()))
             .await?;
     }
-    Ok(body)
+    match out.error {
+        Some(e) => Err(e),
+        None => Ok(out.body),
+    }
 }
 
 /// Many checks: each decided and recorded (the records go to the log in one group commit).
@@ -126,8 +176,7 @@ pub async fn batch(
 ) -> Result<Value, ApiError> {
     let mut results = Vec::with_capacity(reqs.len());
     for req in &reqs {
-        let (d, approval) = decide_one(engine, approvals, caller, req).await?;
-        results.push(decision_json(&d, req, approval.as_deref()));
+        results.push(decide_one(engine, approvals, caller, req, None).await?.body);
     }
     if !rec.enabled {
         return Ok(json!({"results": results}));

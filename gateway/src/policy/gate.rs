@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use super::decide::decision_json;
 use super::SubjectFacts;
 use crate::app::AppState;
-use crate::approvals::{NewApproval, Requester};
+use crate::approvals::{NewApproval, Requester, Use};
 use crate::audit::call::CallDraft;
 use crate::config::PoliciesConfig;
 use crate::error::ApiError;
@@ -149,13 +149,28 @@ pub async fn authorize(
         (Effect::RequireApproval, Some(pid)) => {
             if let Some(id) = &headers.approval_id {
                 draft.record.policy = Some(decision_json(&d, &req, Some(id)));
-                app.approvals
-                    .consume(id, caller, pid, call.body_sha256)
-                    .await?;
+                let what = Use {
+                    requester_id: &caller.id,
+                    policy_id: pid,
+                    request_sha256: call.body_sha256,
+                };
+                app.approvals.consume(id, caller, what).await?;
                 if let Some(Value::Object(p)) = &mut draft.record.policy {
                     p.insert("approval_used".into(), json!(true));
                 }
                 return Ok(());
+            }
+            draft.record.policy = Some(decision_json(&d, &req, None));
+            let missing = app.approvals.missing_context(pid, &req);
+            if !missing.is_empty() {
+                return Err(ApiError::Forbidden {
+                    code: "approval_context_missing",
+                    message: format!(
+                        "{}; policy {pid} opens an approval only for requests that carry context {}",
+                        reasons(),
+                        missing.join(", ")
+                    ),
+                });
             }
             let approval = app
                 .approvals
@@ -167,6 +182,7 @@ pub async fn authorize(
                         requested_by: Requester::of(caller),
                         request_sha256: Some(call.body_sha256.to_owned()),
                         route: Some(call.route),
+                        opened_by: None,
                     },
                 )
                 .await?;

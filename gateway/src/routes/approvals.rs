@@ -23,8 +23,10 @@ pub struct ListQuery {
     status: Option<String>,
 }
 
+/// The approvals the caller may see (all of them for administrators; see `approvals::access`).
 pub async fn list(
     State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let status = match q.status.as_deref() {
@@ -34,15 +36,22 @@ pub async fn list(
             reason: "one of pending, approved, denied, expired".into(),
         })?),
     };
-    let data: Vec<Value> = app.approvals.list(status).await?.iter().map(view).collect();
+    let data: Vec<Value> = app
+        .approvals
+        .list(&caller, status)
+        .await?
+        .iter()
+        .map(view)
+        .collect();
     Ok(axum::Json(json!({"data": data})).into_response())
 }
 
 pub async fn get(
     State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(axum::Json(view(&app.approvals.get(&id).await?)).into_response())
+    Ok(axum::Json(view(&app.approvals.get(&id, &caller).await?)).into_response())
 }
 
 async fn verdict(app: &AppState, req: Request) -> Result<Verdict, ApiError> {

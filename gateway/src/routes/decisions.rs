@@ -25,7 +25,12 @@ pub async fn check(
     Extension(caller): Extension<Caller>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let body = json_value(req, app.cfg.server.max_body_bytes).await?;
+    let mut body = json_value(req, app.cfg.server.max_body_bytes).await?;
+    let approval_id = match body.as_object_mut().and_then(|m| m.remove("approval_id")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if !id.trim().is_empty() => Some(id.trim().to_owned()),
+        Some(_) => return Err(ApiError::invalid_type("approval_id", "a non-empty string")),
+    };
     let request = parse_request(body, "")?;
     let answer = decide::check(
         &app.policy,
@@ -33,6 +38,7 @@ pub async fn check(
         recorder(&app),
         &caller,
         request,
+        approval_id.as_deref(),
     )
     .await?;
     Ok(axum::Json(answer).into_response())
@@ -60,7 +66,15 @@ pub async fn batch(
     let requests = items
         .into_iter()
         .enumerate()
-        .map(|(i, v)| parse_request(v, &format!("requests[{i}]")))
+        .map(|(i, v)| {
+            if v.get("approval_id").is_some() {
+                return Err(ApiError::InvalidValue {
+                    field: format!("requests[{i}].approval_id"),
+                    reason: "an approval is used one check at a time: send it to /api/v1/decisions/check".into(),
+                });
+            }
+            parse_request(v, &format!("requests[{i}]"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let answer = decide::batch(
         &app.policy,
