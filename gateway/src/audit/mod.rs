@@ -78,7 +78,10 @@ impl Audit {
     /// Commits a record. With `audit.on_failure = "closed"` (the default) a failure is an error
     /// the caller must turn into a refusal; with `"open"` it is logged and the call goes on.
     pub async fn commit(&self, record: Record) -> Result<Option<u64>, ApiError> {
-        match self.writer.append(record).await {
+        let prepared = record
+            .prepare()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        match self.writer.append(prepared).await {
             Ok((seq, _)) => Ok(Some(seq)),
             Err(e) if self.cfg.on_failure == OnFailure::Open => {
                 metrics::counter!("parapet_audit_failed_open_total").increment(1);

@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use self::canon::Canon;
+use self::prepared::Offsets;
+pub use self::prepared::{Chained, Prepared};
+
+mod canon;
+mod prepared;
+
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One audit record. `seq`, `prev_hash` and `hash` are set by the chain writer at commit.
@@ -110,22 +117,42 @@ pub struct UsageInfo {
 #[error("cannot canonicalize audit record: {0}")]
 pub struct CanonicalError(String);
 
+/// Which canonical form `write_canonical` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// What the hash covers: everything but `hash`.
+    Hashed,
+    /// The stored form: everything.
+    Stored,
+    /// Without `hash`, `prev_hash` and `seq` (see `Record::prepare`).
+    Unchained,
+}
+
 impl Record {
     /// RFC 8785 canonical JSON of the record without its `hash`, written field by field in
     /// sorted key order (verification of a million records hashes a million of these); the
     /// generic canonicalizer is used only for free-form values and floats. A property test
     /// keeps it byte-identical to `canonical_reference`.
     pub fn canonical(&self) -> Result<Vec<u8>, CanonicalError> {
-        self.write_canonical(false)
+        Ok(self.write_canonical(Form::Hashed)?.0)
     }
 
     /// RFC 8785 canonical JSON of the whole record, `hash` included: the stored form. Its bytes
     /// without the top-level `hash` member are exactly what the hash covers.
     pub fn canonical_stored(&self) -> Result<Vec<u8>, CanonicalError> {
-        self.write_canonical(true)
+        Ok(self.write_canonical(Form::Stored)?.0)
     }
 
-    fn write_canonical(&self, with_hash: bool) -> Result<Vec<u8>, CanonicalError> {
+    /// The canonical form with the chain members (`hash`, `prev_hash`, `seq`) left out, and
+    /// where each goes: what the chain writer needs to place the record, done by the caller's
+    /// task rather than the writer's (see `Prepared`).
+    pub fn prepare(&self) -> Result<Prepared, CanonicalError> {
+        let (bytes, at) = self.write_canonical(Form::Unchained)?;
+        Ok(Prepared::new(bytes, at))
+    }
+
+    fn write_canonical(&self, form: Form) -> Result<(Vec<u8>, Offsets), CanonicalError> {
+        let mut at = Offsets::default();
         let mut w = Canon::new();
         w.open();
         w.key("aida_credential_id");
@@ -156,7 +183,8 @@ impl Record {
         w.opt_f64(self.cost_usd)?;
         w.key("guardrails");
         w.opt_value(self.guardrails.as_ref())?;
-        if with_hash {
+        at.hash = w.buf.len();
+        if form == Form::Stored {
             w.key("hash");
             w.str(&self.hash);
         }
@@ -168,8 +196,11 @@ impl Record {
         w.opt_u64(self.latency_ms);
         w.key("policy");
         w.opt_value(self.policy.as_ref())?;
-        w.key("prev_hash");
-        w.str(&self.prev_hash);
+        at.prev_hash = w.buf.len();
+        if form != Form::Unchained {
+            w.key("prev_hash");
+            w.str(&self.prev_hash);
+        }
         w.key("request");
         match &self.request {
             None => w.null(),
@@ -222,8 +253,11 @@ impl Record {
                 w.close();
             }
         }
-        w.key("seq");
-        w.u64(self.seq);
+        at.seq = w.buf.len();
+        if form != Form::Unchained {
+            w.key("seq");
+            w.u64(self.seq);
+        }
         w.key("ts");
         w.str(&self.ts);
         w.key("usage");
@@ -243,7 +277,7 @@ impl Record {
             }
         }
         w.close();
-        Ok(w.buf)
+        Ok((w.buf, at))
     }
 
     /// The canonical form through the generic path: serialize to a value, drop `hash`,
@@ -267,158 +301,6 @@ impl Record {
         self.seq = prev_seq + 1;
         self.prev_hash = prev_hash.to_string();
         self.hash = self.compute_hash()?;
-        Ok(())
-    }
-}
-
-/// A writer of canonical JSON for fixed-shape objects: the caller writes keys in sorted order.
-/// Strings are escaped by serde_json, whose escaping is the one RFC 8785 prescribes.
-struct Canon {
-    buf: Vec<u8>,
-    /// Whether the current object needs a comma before its next key.
-    comma: bool,
-}
-
-impl Canon {
-    fn new() -> Self {
-        Canon {
-            buf: Vec::with_capacity(1024),
-            comma: false,
-        }
-    }
-    fn open(&mut self) {
-        self.buf.push(b'{');
-        self.comma = false;
-    }
-    fn close(&mut self) {
-        self.buf.push(b'}');
-        self.comma = true;
-    }
-    fn key(&mut self, k: &str) {
-        if self.comma {
-            self.buf.push(b',');
-        }
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(k.as_bytes());
-        self.buf.extend_from_slice(b"\":");
-        self.comma = true;
-    }
-    fn null(&mut self) {
-        self.buf.extend_from_slice(b"null");
-    }
-    fn bool(&mut self, b: bool) {
-        self.buf
-            .extend_from_slice(if b { b"true" } else { b"false" });
-    }
-    /// RFC 8785 numbers are IEEE doubles: integers past 2^53 are written as the canonicalizer
-    /// writes them (rounded), so outside verifiers compute the same bytes.
-    fn u64(&mut self, n: u64) {
-        if n <= (1 << 53) {
-            self.buf.extend_from_slice(n.to_string().as_bytes());
-        } else {
-            let _ = serde_json_canonicalizer::to_writer(&n, &mut self.buf);
-        }
-    }
-    fn str(&mut self, s: &str) {
-        // Writing a &str into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut self.buf, s);
-    }
-    fn opt_str(&mut self, s: Option<&str>) {
-        match s {
-            Some(s) => self.str(s),
-            None => self.null(),
-        }
-    }
-    fn opt_bool(&mut self, b: Option<bool>) {
-        match b {
-            Some(b) => self.bool(b),
-            None => self.null(),
-        }
-    }
-    fn opt_u64(&mut self, n: Option<u64>) {
-        match n {
-            Some(n) => self.u64(n),
-            None => self.null(),
-        }
-    }
-    fn str_array(&mut self, items: &[String]) {
-        self.buf.push(b'[');
-        for (i, s) in items.iter().enumerate() {
-            if i > 0 {
-                self.buf.push(b',');
-            }
-            self.str(s);
-        }
-        self.buf.push(b']');
-    }
-    fn opt_f64(&mut self, x: Option<f64>) -> Result<(), CanonicalError> {
-        match x {
-            // serde_json turns non-finite numbers into null; so does the reference path.
-            Some(x) if x.is_finite() => serde_json_canonicalizer::to_writer(&x, &mut self.buf)
-                .map_err(|e| CanonicalError(e.to_string())),
-            _ => {
-                self.null();
-                Ok(())
-            }
-        }
-    }
-    fn opt_value(&mut self, v: Option<&Value>) -> Result<(), CanonicalError> {
-        match v {
-            Some(v) => self.value(v),
-            None => {
-                self.null();
-                Ok(())
-            }
-        }
-    }
-    /// A free-form value (`policy`, `guardrails`, `change`), written by hand where RFC 8785 is
-    /// plain (ASCII keys sort by bytes as by UTF-16 units; integers within 2^53); floats, large
-    /// integers and objects with non-ASCII keys go to the generic canonicalizer.
-    fn value(&mut self, v: &Value) -> Result<(), CanonicalError> {
-        let generic = |buf: &mut Vec<u8>, v: &Value| {
-            serde_json_canonicalizer::to_writer(v, buf).map_err(|e| CanonicalError(e.to_string()))
-        };
-        match v {
-            Value::Null => self.null(),
-            Value::Bool(b) => self.bool(*b),
-            Value::String(s) => self.str(s),
-            Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-                (Some(u), _) if u <= (1 << 53) => {
-                    self.buf.extend_from_slice(u.to_string().as_bytes())
-                }
-                (_, Some(i)) if (-(1 << 53)..0).contains(&i) => {
-                    self.buf.extend_from_slice(i.to_string().as_bytes())
-                }
-                _ => generic(&mut self.buf, v)?,
-            },
-            Value::Array(items) => {
-                self.buf.push(b'[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.buf.push(b',');
-                    }
-                    self.value(item)?;
-                }
-                self.buf.push(b']');
-            }
-            Value::Object(m) if m.keys().all(|k| k.is_ascii()) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort_unstable();
-                self.buf.push(b'{');
-                for (i, k) in keys.into_iter().enumerate() {
-                    if i > 0 {
-                        self.buf.push(b',');
-                    }
-                    self.str(k);
-                    self.buf.push(b':');
-                    if let Some(item) = m.get(k) {
-                        self.value(item)?;
-                    }
-                }
-                self.buf.push(b'}');
-            }
-            Value::Object(_) => generic(&mut self.buf, v)?,
-        }
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpoint::{Checkpoint, CheckpointSigner};
-use super::record::Record;
+use super::record::{Chained, Prepared};
 use crate::config::AuditConfig;
 use crate::store::{Head, Store};
 
@@ -23,7 +23,7 @@ const MAX_ROUNDS: usize = 64;
 pub struct AppendError(pub String);
 
 struct Job {
-    record: Record,
+    record: Prepared,
     done: oneshot::Sender<Result<(u64, String), AppendError>>,
 }
 
@@ -50,8 +50,9 @@ impl Writer {
         Writer { tx }
     }
 
-    /// Appends one record; returns its `(seq, hash)` once it is committed.
-    pub async fn append(&self, record: Record) -> Result<(u64, String), AppendError> {
+    /// Appends one record (canonicalised by the caller: `Record::prepare`); returns its
+    /// `(seq, hash)` once it is committed.
+    pub async fn append(&self, record: Prepared) -> Result<(u64, String), AppendError> {
         let (done, wait) = oneshot::channel();
         self.tx
             .send(Msg::Append(Box::new(Job { record, done })))
@@ -143,15 +144,15 @@ async fn run(
 impl State {
     async fn commit(&mut self, jobs: Vec<Job>) {
         let started = Instant::now();
-        let (mut records, waiters): (Vec<Record>, Vec<_>) =
+        let (records, waiters): (Vec<Prepared>, Vec<_>) =
             jobs.into_iter().map(|j| (j.record, j.done)).unzip();
-        let outcome = self.append_rounds(&mut records).await;
+        let outcome = self.append_rounds(&records).await;
         metrics::histogram!("parapet_audit_append_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("parapet_audit_batch_records").record(records.len() as f64);
         match outcome {
-            Ok(()) => {
+            Ok(chained) => {
                 metrics::counter!("parapet_audit_records_total").increment(records.len() as u64);
-                for (rec, w) in records.into_iter().zip(waiters) {
+                for (rec, w) in chained.into_iter().zip(waiters) {
                     let _ = w.send(Ok((rec.seq, rec.hash)));
                 }
             }
@@ -166,7 +167,7 @@ impl State {
         }
     }
 
-    async fn append_rounds(&mut self, records: &mut [Record]) -> Result<(), AppendError> {
+    async fn append_rounds(&mut self, records: &[Prepared]) -> Result<Vec<Chained>, AppendError> {
         for _ in 0..MAX_ROUNDS {
             let expected = match &self.head {
                 Some(h) => h.clone(),
@@ -177,20 +178,20 @@ impl State {
                     .map_err(|e| AppendError(e.to_string()))?,
             };
             let mut prev = expected.clone();
-            let mut payload = Vec::with_capacity(records.len());
-            for r in records.iter_mut() {
-                r.chain_after(prev.0, &prev.1)
-                    .map_err(|e| AppendError(e.to_string()))?;
-                let json = r
-                    .canonical_stored()
-                    .map_err(|e| AppendError(e.to_string()))?;
-                payload.push((r.seq, json));
-                prev = (r.seq, r.hash.clone());
+            let mut chained = Vec::with_capacity(records.len());
+            for r in records {
+                let c = r.chain_after(prev.0, &prev.1);
+                prev = (c.seq, c.hash.clone());
+                chained.push(c);
             }
+            let payload: Vec<(u64, Vec<u8>)> = chained
+                .iter_mut()
+                .map(|c| (c.seq, std::mem::take(&mut c.stored)))
+                .collect();
             match self.store.audit_append(&expected, &payload, &prev).await {
                 Ok(None) => {
                     self.head = Some(prev);
-                    return Ok(());
+                    return Ok(chained);
                 }
                 Ok(Some(moved)) => {
                     metrics::counter!("parapet_audit_rechains_total").increment(1);

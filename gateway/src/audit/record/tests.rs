@@ -116,6 +116,16 @@ proptest::proptest! {
         proptest::prop_assert_eq!(String::from_utf8_lossy(&stored), String::from_utf8_lossy(&whole));
         let back: Record = serde_json::from_slice(&stored).unwrap();
         proptest::prop_assert_eq!(back.canonical().unwrap(), fast);
+        // Prepared ahead of the writer, then chained: the same seq, hash and stored bytes.
+        let prepared = r.prepare().unwrap();
+        let prev_seq = seq.saturating_sub(1);
+        let mut chained = r.clone();
+        chained.chain_after(prev_seq, &r.prev_hash).unwrap();
+        let c = prepared.chain_after(prev_seq, &r.prev_hash);
+        proptest::prop_assert_eq!(c.seq, chained.seq);
+        proptest::prop_assert_eq!(&c.hash, &chained.hash);
+        let want = chained.canonical_stored().unwrap();
+        proptest::prop_assert_eq!(String::from_utf8_lossy(&c.stored), String::from_utf8_lossy(&want));
     }
 }
 
