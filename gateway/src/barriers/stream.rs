@@ -3,6 +3,11 @@
 //! finding can still start there), so only the last few words are ever held. A Block finding
 //! drops what is held and ends the stream with an error event: the restricted words never
 //! leave. Log and Alert findings are recorded and the stream goes on.
+//!
+//! Each trigger is written (audit record, supervision record) in a task of its own, so a client
+//! that leaves cannot cancel it; the relay awaits those tasks (`supervised`) before it sends the
+//! event that ends the stream, the error event of a Block included: no answer, and no refusal,
+//! without its supervision record.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -10,12 +15,35 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use parapet_classifiers::{Classification, Classifier, Finding, LabelSet, Scanner};
 use serde_json::Value;
+use tokio::task::JoinHandle;
 
 use super::model::{strictest, triggered, Applicable, BarrierAction};
 use super::supervision::{Direction, EXCERPT_CHARS};
 use super::{block_error, record, Guard, Seen, Verdict};
+use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::pipeline::tool_hold::Hold;
+
+/// A supervision record being written.
+pub type Pending = JoinHandle<Result<(), ApiError>>;
+
+/// Waits for every record write; the first failure (the task's error, or the task itself lost)
+/// is the answer's: the stream must not end as if it were supervised.
+pub async fn supervised(pending: Vec<Pending>) -> Result<(), ApiError> {
+    let mut first = Ok(());
+    for p in pending {
+        let r = match p.await {
+            Ok(r) => r,
+            Err(e) => Err(ApiError::StoreUnavailable(format!(
+                "supervision record task failed: {e}"
+            ))),
+        };
+        if let (Err(e), Ok(())) = (r, &first) {
+            first = Err(e);
+        }
+    }
+    first
+}
 
 pub struct TextHold {
     guard: Arc<Guard>,
@@ -29,6 +57,8 @@ pub struct TextHold {
     findings: Vec<Finding>,
     /// Barriers already recorded for this stream.
     fired: Vec<String>,
+    /// Their records being written, awaited before the stream ends.
+    pending: Vec<Pending>,
     /// The first characters of the answer, for the supervision record.
     excerpt: String,
     blocked: bool,
@@ -56,6 +86,7 @@ impl TextHold {
             held: VecDeque::new(),
             findings: Vec::new(),
             fired: Vec::new(),
+            pending: Vec::new(),
             excerpt: String::new(),
             blocked: false,
         })
@@ -104,6 +135,12 @@ impl TextHold {
         }
     }
 
+    /// The record writes started so far; the relay awaits them (`supervised`) before the
+    /// stream's last event.
+    pub fn take_pending(&mut self) -> Vec<Pending> {
+        std::mem::take(&mut self.pending)
+    }
+
     fn release(&mut self, upto: usize) -> Hold {
         let mut out = BytesMut::new();
         while self.held.front().is_some_and(|(end, _)| *end <= upto) {
@@ -141,17 +178,15 @@ impl TextHold {
                 self.request_id.clone(),
                 self.excerpt.clone(),
             );
-            tokio::spawn(async move {
+            self.pending.push(tokio::spawn(async move {
                 let seen = Seen {
                     caller: &caller,
                     direction: Direction::Response,
                     route,
                     request_id: request_id.as_deref(),
                 };
-                if let Err(e) = record::write(&guard, &t, &seen, &text).await {
-                    tracing::error!(error = %e, "supervision record of a streamed answer not written");
-                }
-            });
+                record::write(&guard, &t, &seen, &text).await.map(|_| ())
+            }));
         }
         let e = deny?;
         self.blocked = true;
