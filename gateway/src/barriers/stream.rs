@@ -45,10 +45,14 @@ pub async fn supervised(pending: Vec<Pending>) -> Result<(), ApiError> {
     first
 }
 
+/// Reads the texts out of one or more whole SSE events.
+pub type Texts = fn(&[u8]) -> Vec<String>;
+
 pub struct TextHold {
     guard: Arc<Guard>,
     caller: Caller,
-    route: &'static str,
+    route: Arc<str>,
+    texts: Texts,
     request_id: Option<String>,
     scanner: Scanner<Arc<Classifier>>,
     applicable: Vec<Applicable>,
@@ -65,12 +69,24 @@ pub struct TextHold {
 }
 
 impl TextHold {
-    /// A hold for `caller`, or `None` when no barrier applies to them (nothing to hold back).
+    /// A hold for `caller` on a chat completion stream, or `None` when no barrier applies to
+    /// them (nothing to hold back).
     pub fn for_caller(
         guard: &Arc<Guard>,
         caller: &Caller,
-        route: &'static str,
+        route: &str,
         request_id: Option<String>,
+    ) -> Option<TextHold> {
+        Self::with_texts(guard, caller, route, request_id, deltas)
+    }
+
+    /// A hold whose events carry their text where `texts` finds it (A2A events, say).
+    pub fn with_texts(
+        guard: &Arc<Guard>,
+        caller: &Caller,
+        route: &str,
+        request_id: Option<String>,
+        texts: Texts,
     ) -> Option<TextHold> {
         let applicable = guard.applicable(&caller.groups);
         if applicable.is_empty() {
@@ -79,7 +95,8 @@ impl TextHold {
         Some(TextHold {
             guard: guard.clone(),
             caller: caller.clone(),
-            route,
+            route: Arc::from(route),
+            texts,
             request_id,
             scanner: guard.classifier().scanner_arc(),
             applicable,
@@ -97,15 +114,13 @@ impl TextHold {
         if self.blocked {
             return Hold::Held;
         }
-        if memchr_content(&events) {
-            for text in deltas(&events) {
-                if self.excerpt.chars().count() < EXCERPT_CHARS {
-                    self.excerpt.extend(text.chars().take(EXCERPT_CHARS));
-                }
-                let found = self.scanner.feed(&text);
-                if let Some(deny) = self.take(found) {
-                    return deny;
-                }
+        for text in (self.texts)(&events) {
+            if self.excerpt.chars().count() < EXCERPT_CHARS {
+                self.excerpt.extend(text.chars().take(EXCERPT_CHARS));
+            }
+            let found = self.scanner.feed(&text);
+            if let Some(deny) = self.take(found) {
+                return deny;
             }
         }
         self.held.push_back((self.scanner.len(), events));
@@ -174,7 +189,7 @@ impl TextHold {
             let (guard, caller, route, request_id, text) = (
                 self.guard.clone(),
                 self.caller.clone(),
-                self.route,
+                self.route.clone(),
                 self.request_id.clone(),
                 self.excerpt.clone(),
             );
@@ -182,8 +197,9 @@ impl TextHold {
                 let seen = Seen {
                     caller: &caller,
                     direction: Direction::Response,
-                    route,
+                    route: &route,
                     request_id: request_id.as_deref(),
+                    recipient: None,
                 };
                 record::write(&guard, &t, &seen, &text).await.map(|_| ())
             }));
@@ -201,6 +217,9 @@ fn memchr_content(b: &[u8]) -> bool {
 
 /// The `choices[].delta.content` strings of every event in `events`.
 fn deltas(events: &[u8]) -> Vec<String> {
+    if !memchr_content(events) {
+        return Vec::new();
+    }
     let Ok(text) = std::str::from_utf8(events) else {
         return Vec::new();
     };
