@@ -13,7 +13,9 @@ mod raw;
 mod validate;
 
 use raw::RawConfig;
-pub use raw::{LogFormat, OnFailure, OnLdapUnavailable, ProviderKind, UnmappedTools};
+pub use raw::{
+    LogFormat, OnFailure, OnLdapUnavailable, ProviderKind, UnknownLdapUser, UnmappedTools,
+};
 use validate::Validator;
 
 /// A configuration error: exit status 64 with this message.
@@ -81,6 +83,7 @@ pub struct LdapConfig {
     pub stale_max: Duration,
     pub cache_capacity: u64,
     pub on_unavailable: OnLdapUnavailable,
+    pub unknown_user: UnknownLdapUser,
     /// Members of these groups (patterns) may log in to the admin API with `/api/login`.
     pub admin_groups: Vec<String>,
     pub session_ttl: Duration,

@@ -386,9 +386,11 @@ async fn groups_survive_a_directory_outage_when_stale_is_allowed_and_unknown_use
     let r = s.gw.chat(&dave, &chat("hello", false)).await;
     assert_eq!(
         r.status(),
-        200,
-        "unknown to the directory: no groups, served"
+        403,
+        "unknown to the directory: refused by default"
     );
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_in_directory");
 }
 
 #[tokio::test]

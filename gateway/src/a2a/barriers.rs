@@ -51,7 +51,8 @@ async fn owner(app: &AppState, profile: &AgentProfile) -> Result<Option<Recipien
     if profile.owner.is_empty() {
         return Ok(None);
     }
-    let groups = ldap.groups(&profile.owner).await?;
+    let who = format!("the owner '{}' of agent '{}'", profile.owner, profile.id);
+    let groups = ldap.groups(&profile.owner, &who).await?;
     Ok(Some(Recipient {
         id: profile.owner.clone(),
         groups: groups.to_vec(),

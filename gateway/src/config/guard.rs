@@ -91,6 +91,7 @@ impl Validator<'_> {
             stale_max: Duration::from_secs(l.stale_max_s.unwrap_or(3600)),
             cache_capacity: l.cache_capacity.unwrap_or(100_000),
             on_unavailable: l.on_unavailable.unwrap_or_default(),
+            unknown_user: l.unknown_user.unwrap_or_default(),
             admin_groups: l.admin_groups,
             session_ttl: Duration::from_secs(l.session_ttl_s.unwrap_or(900).clamp(60, 86_400)),
         })

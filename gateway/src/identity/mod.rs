@@ -127,7 +127,8 @@ impl Identity {
         if user.is_empty() {
             return Ok(caller);
         }
-        for g in ldap.groups(&user).await?.iter() {
+        let who = format!("the caller's user '{user}'");
+        for g in ldap.groups(&user, &who).await?.iter() {
             if !caller
                 .groups
                 .iter()
