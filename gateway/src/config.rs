@@ -66,7 +66,11 @@ pub const MIN_SUPERVISION_DAYS: u64 = 90;
 
 #[derive(Debug, Clone)]
 pub struct LdapConfig {
+    /// `ldap://` (with `starttls`, upgraded before binding), `ldaps://` or `ldapi://`.
     pub url: String,
+    pub starttls: bool,
+    /// TLS trusting only the roots of `ca_file`; `None` over TLS trusts the system's roots.
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     pub bind_dn: Option<String>,
     pub bind_password: Option<Secret>,
     pub user_base: String,

@@ -7,8 +7,34 @@
     reason = "tests"
 )]
 
-use parapet_tests::wall::{chat, setup, MNPI_PROMPT};
+use parapet_tests::harness::Ldap;
+use parapet_tests::wall::{chat, directory_ldif, setup, setup_on, Options, MNPI_PROMPT};
 use serde_json::Value;
+
+/// The gateway against a TLS-enabled slapd; `url` and `ca` pick the transport and the trust.
+async fn over_tls(ldaps: bool, wrong_ca: bool) -> parapet_tests::wall::Setup {
+    let ldap = Ldap::start_tls(&directory_ldif());
+    let certs = ldap.certs();
+    let ca = if wrong_ca { &certs.wrong_ca } else { &certs.ca };
+    let ca_line = format!("ca_file = {:?}\ncache_ttl_s = 0", ca.display().to_string());
+    let toml = if ldaps {
+        ldap.config_toml_at(&ldap.ldaps_url(), "LDAP_PW", &ca_line)
+    } else {
+        ldap.config_toml_at(
+            &ldap.url(),
+            "LDAP_PW",
+            &format!("starttls = true\n{ca_line}"),
+        )
+    };
+    setup_on(
+        ldap,
+        Options {
+            ldap_toml: Some(toml),
+            ..Options::default()
+        },
+    )
+    .await
+}
 
 #[tokio::test]
 async fn a_user_the_directory_does_not_know_is_refused_by_default() {
@@ -32,4 +58,34 @@ async fn with_no_groups_an_unknown_user_is_served_outside_every_barrier() {
     assert_eq!(r.status(), 200, "no groups: on no side of the wall");
     let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
     assert_eq!(r.status(), 403, "bob is still behind it");
+}
+
+#[tokio::test]
+async fn groups_resolve_over_ldaps_and_starttls_with_the_configured_ca() {
+    for ldaps in [true, false] {
+        let s = over_tls(ldaps, false).await;
+        let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
+        assert_eq!(r.status(), 403, "ldaps={ldaps}: bob's groups came over TLS");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "information_barrier");
+        let r = s.gw.chat(&s.alice, &chat(MNPI_PROMPT, false)).await;
+        assert_eq!(r.status(), 200, "ldaps={ldaps}");
+    }
+}
+
+#[tokio::test]
+async fn a_directory_whose_certificate_the_ca_did_not_sign_refuses_every_call() {
+    for ldaps in [true, false] {
+        let s = over_tls(ldaps, true).await;
+        let r = s.gw.chat(&s.alice, &chat("hello", false)).await;
+        assert_eq!(r.status(), 503, "ldaps={ldaps}: fail closed");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "ldap_unavailable", "{body}");
+        assert!(s.mock.requests().is_empty());
+        let log = s.gw.stderr();
+        assert!(
+            log.contains("UnknownIssuer") || log.contains("invalid peer certificate"),
+            "the log says why: {log}"
+        );
+    }
 }

@@ -57,6 +57,8 @@ pub(super) struct RawBarriers {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLdap {
     pub(super) url: Spanned<String>,
+    pub(super) starttls: Option<Spanned<bool>>,
+    pub(super) ca_file: Option<Spanned<String>>,
     pub(super) bind_dn: Option<String>,
     pub(super) bind_password_env: Option<Spanned<String>>,
     pub(super) user_base: String,

@@ -1,4 +1,5 @@
-//! Groups from the directory (ldap3): the user's entry by `user_filter`, then the groups that
+//! Groups from the directory (ldap3 over rustls: `ldaps://`, or `ldap://` with `starttls`,
+//! trusting `ca_file` or the system's roots): the user's entry by `user_filter`, then the groups that
 //! list it as a member, then the groups that list those (nested, up to `max_nesting` levels).
 //! Answers are cached (moka: TTL, bounded, short negative cache for unknown users, who are
 //! refused unless `unknown_user = "no_groups"`). When the
@@ -124,7 +125,12 @@ impl LdapGroups {
     }
 
     async fn connect(&self) -> Result<ldap3::Ldap, LdapError> {
-        let settings = LdapConnSettings::new().set_conn_timeout(self.cfg.timeout);
+        let mut settings = LdapConnSettings::new()
+            .set_conn_timeout(self.cfg.timeout)
+            .set_starttls(self.cfg.starttls);
+        if let Some(tls) = &self.cfg.tls {
+            settings = settings.set_config(tls.clone());
+        }
         let (conn, ldap) = LdapConnAsync::with_settings(settings, &self.cfg.url).await?;
         ldap3::drive!(conn);
         Ok(ldap)
