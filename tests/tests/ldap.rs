@@ -7,9 +7,12 @@
     reason = "tests"
 )]
 
-use parapet_tests::harness::Ldap;
-use parapet_tests::wall::{chat, directory_ldif, setup, setup_on, Options, MNPI_PROMPT};
-use serde_json::Value;
+use parapet_tests::harness::ldap::ROOT_PW;
+use parapet_tests::harness::{ConfigBuilder, Gateway, Ldap, Redis};
+use parapet_tests::wall::{
+    chat, directory_ldif, setup, setup_on, setup_with, violations, Options, MNPI_PROMPT,
+};
+use serde_json::{json, Value};
 
 /// The gateway against a TLS-enabled slapd; `url` and `ca` pick the transport and the trust.
 async fn over_tls(ldaps: bool, wrong_ca: bool) -> parapet_tests::wall::Setup {
@@ -87,5 +90,71 @@ async fn a_directory_whose_certificate_the_ca_did_not_sign_refuses_every_call() 
             log.contains("UnknownIssuer") || log.contains("invalid peer certificate"),
             "the log says why: {log}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_login_session_opened_on_one_instance_works_on_another() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let admins = "admin_groups = [\"Compliance-*\"]";
+    let s = setup_with(Options {
+        redis: Some(redis),
+        ldap_extra: admins,
+        ..Options::default()
+    })
+    .await;
+    let gw2 = Gateway::start(
+        &ConfigBuilder::standard(&s.mock.base_v1())
+            .store_redis(&url)
+            .raw(&s.ldap.config_toml("LDAP_PW", admins))
+            .build(),
+        &[("LDAP_PW", ROOT_PW)],
+    );
+    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
+    assert_eq!(r.status(), 403);
+
+    let r =
+        s.gw.client()
+            .post(format!("{}/api/login", s.gw.admin_url()))
+            .json(&json!({"username": "carol", "password": "carol-pw"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Reviewed through the other instance, as carol.
+    let id = violations(&s.gw, "").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = gw2
+        .client()
+        .post(format!(
+            "{}/api/barriers/violations/{id}/review",
+            gw2.admin_url()
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"note": "seen"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(r.json::<Value>().await.unwrap()["reviewed_by"], "carol");
+
+    // A made-up session token is refused on both.
+    for gw in [&s.gw, &gw2] {
+        let r = gw
+            .client()
+            .get(format!("{}/api/barriers", gw.admin_url()))
+            .bearer_auth("pas-not-a-session")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
     }
 }
