@@ -1,5 +1,6 @@
-//! The directory client against a real slapd: users the directory does not know (refused by
-//! default, or served without groups when configured), and the TLS transports.
+//! The directory client against a real slapd: outages (stale groups or refusal), users the
+//! directory does not know (refused by default, or served without groups when configured), the
+//! TLS transports, and `/api/login` sessions (in the store, valid on every instance).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -157,4 +158,89 @@ async fn a_login_session_opened_on_one_instance_works_on_another() {
             .unwrap();
         assert_eq!(r.status(), 401);
     }
+}
+
+#[tokio::test]
+async fn groups_survive_a_directory_outage_when_stale_is_allowed_and_unknown_users_are_refused() {
+    let mut s = setup(None, "cache_ttl_s = 0\non_unavailable = \"stale\"").await;
+    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
+    assert_eq!(r.status(), 403);
+    s.ldap.stop();
+    // bob's groups come from the stale cache: still blocked, not let through.
+    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
+    assert_eq!(r.status(), 403, "{}", r.text().await.unwrap_or_default());
+    // Nobody cached for a new user: refused, 503.
+    let dave = s.gw.create_key("dave", &[]).await;
+    let r = s.gw.chat(&dave, &chat("hello", false)).await;
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "ldap_unavailable");
+    s.ldap.restart();
+    let r = s.gw.chat(&dave, &chat("hello", false)).await;
+    assert_eq!(
+        r.status(),
+        403,
+        "unknown to the directory: refused by default"
+    );
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_in_directory");
+}
+
+#[tokio::test]
+async fn a_closed_directory_policy_refuses_when_ldap_is_down() {
+    let mut s = setup(None, "cache_ttl_s = 0\non_unavailable = \"closed\"").await;
+    let r = s.gw.chat(&s.alice, &chat("hello", false)).await;
+    assert_eq!(r.status(), 200);
+    s.ldap.stop();
+    let r = s.gw.chat(&s.alice, &chat("hello", false)).await;
+    assert_eq!(r.status(), 503);
+}
+
+#[tokio::test]
+async fn a_compliance_officer_logs_in_with_ldap_and_reviews_as_themself() {
+    let s = setup(None, "admin_groups = [\"Compliance-*\"]").await;
+    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
+    assert_eq!(r.status(), 403);
+    let login = |u: &str, p: &str| {
+        let (c, url) = (
+            s.gw.client().clone(),
+            format!("{}/api/login", s.gw.admin_url()),
+        );
+        let body = json!({"username": u, "password": p});
+        async move { c.post(url).json(&body).send().await.unwrap() }
+    };
+    assert_eq!(login("carol", "wrong").await.status(), 401);
+    assert_eq!(
+        login("carol", "").await.status(),
+        401,
+        "no unauthenticated bind"
+    );
+    assert_eq!(
+        login("bob", "bob-pw").await.status(),
+        401,
+        "not a compliance officer"
+    );
+    let r = login("carol", "carol-pw").await;
+    assert_eq!(r.status(), 200);
+    let session: Value = r.json().await.unwrap();
+    let token = session["token"].as_str().unwrap().to_string();
+    let v = violations(&s.gw, "").await;
+    let id = v[0]["id"].as_str().unwrap();
+    let r =
+        s.gw.client()
+            .post(format!(
+                "{}/api/barriers/violations/{id}/review",
+                s.gw.admin_url()
+            ))
+            .bearer_auth(&token)
+            .json(&json!({"reviewer": "someone-else"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["reviewed_by"], "carol",
+        "a session reviews as its own user"
+    );
 }

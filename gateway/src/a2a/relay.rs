@@ -2,7 +2,7 @@
 //! written even when the client leaves.
 //!
 //! The record is committed before the event that ends the task (or, if the agent closes
-//! without one, before the stream is closed). For a caller behind an information barrier the
+//! without one, before the stream is closed); the stream ends with that event. For a caller behind an information barrier the
 //! events go through a `TextHold` first: an event is released once the scanner has passed its
 //! text, a Block ends the stream with the refusal (restricted words never leave), and the
 //! supervision records are durable before that refusal or the final event is sent.
@@ -122,6 +122,10 @@ impl A2aRelay {
                             if self.tx.send(b).await.is_err() {
                                 let reason = Some("client_disconnected".to_string());
                                 self.commit_or_refuse(reason, true).await;
+                                return;
+                            }
+                            // The task ended: nothing after it is relayed (unscanned, unrecorded).
+                            if last {
                                 return;
                             }
                         }
