@@ -390,7 +390,7 @@ async fn authenticate_admin(
     if is_public(&req) {
         return next.run(req).await;
     }
-    let resolved = match app.identity.resolve_admin(req.headers()) {
+    let resolved = match app.identity.resolve_admin(req.headers()).await {
         Err(ApiError::InvalidAdminToken) if is_person_route(&req) => {
             app.identity.resolve(req.headers()).await
         }

@@ -13,7 +13,9 @@ mod raw;
 mod validate;
 
 use raw::RawConfig;
-pub use raw::{LogFormat, OnFailure, OnLdapUnavailable, ProviderKind, UnmappedTools};
+pub use raw::{
+    LogFormat, OnFailure, OnLdapUnavailable, ProviderKind, UnknownLdapUser, UnmappedTools,
+};
 use validate::Validator;
 
 /// A configuration error: exit status 64 with this message.
@@ -64,7 +66,11 @@ pub const MIN_SUPERVISION_DAYS: u64 = 90;
 
 #[derive(Debug, Clone)]
 pub struct LdapConfig {
+    /// `ldap://` (with `starttls`, upgraded before binding), `ldaps://` or `ldapi://`.
     pub url: String,
+    pub starttls: bool,
+    /// TLS trusting only the roots of `ca_file`; `None` over TLS trusts the system's roots.
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     pub bind_dn: Option<String>,
     pub bind_password: Option<Secret>,
     pub user_base: String,
@@ -81,6 +87,7 @@ pub struct LdapConfig {
     pub stale_max: Duration,
     pub cache_capacity: u64,
     pub on_unavailable: OnLdapUnavailable,
+    pub unknown_user: UnknownLdapUser,
     /// Members of these groups (patterns) may log in to the admin API with `/api/login`.
     pub admin_groups: Vec<String>,
     pub session_ttl: Duration,

@@ -78,6 +78,9 @@ pub enum ApiError {
     SelfReview,
     #[error("the directory (LDAP) is unavailable; the call was refused")]
     LdapUnavailable(String),
+    /// The directory does not know a user whose groups are needed (`ldap.unknown_user = "deny"`).
+    #[error("{0} is not in the directory, so which side of an information barrier it stands on is unknown; the call was refused")]
+    NotInDirectory(String),
     #[error("invalid username or password")]
     InvalidLogin,
     #[error("budget exceeded for {counter}; try again in {retry_after} s")]
@@ -221,6 +224,12 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 API,
                 "ldap_unavailable",
+                None,
+            ),
+            NotInDirectory(_) => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "not_in_directory",
                 None,
             ),
             InvalidLogin => (StatusCode::UNAUTHORIZED, AUTH, "invalid_login", None),

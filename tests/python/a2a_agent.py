@@ -11,6 +11,8 @@ Binds 127.0.0.1:PORT, prints `ready` once listening. Serves:
 For any message the agent answers with a task that goes working -> artifacts -> completed, with small
 pauses so streaming is observable. The text artifact and the final status message say
 `echo: <text parts>`; a second artifact carries back every data part received, unchanged.
+A message whose metadata has a string `reply` is answered with that text instead of the echo (the
+tests steer the answer this way without putting its words in the message's parts).
 """
 
 import argparse
@@ -50,6 +52,8 @@ class EchoExecutor(AgentExecutor):
         updater = TaskUpdater(event_queue, task.id, task.context_id)
 
         reply = "echo: " + get_message_text(message, delimiter=" ")
+        if message.HasField("metadata") and "reply" in message.metadata:
+            reply = str(message.metadata["reply"])
         data = get_data_parts(message.parts)
 
         await updater.start_work()

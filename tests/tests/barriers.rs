@@ -10,111 +10,11 @@
 
 use std::time::Duration;
 
-use parapet_tests::harness::ldap::{base_ldif, group, group_dn, user, user_dn};
-use parapet_tests::harness::{eventually, ConfigBuilder, Gateway, Ldap, Redis};
+use parapet_tests::harness::{eventually, ConfigBuilder, Gateway, Redis};
 use parapet_tests::mock::MockServer;
+use parapet_tests::wall::{chat, setup, violations, MNPI_PROMPT};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-pub const WATCHLIST: &str = r#"{"issuers": [{"name": "Halvorsen Biotech", "ticker": "HLVB", "aliases": ["Halvorsen"], "list": "restricted"}],
- "deal_code_names": [{"code_name": "Project Falcon", "target": "Halvorsen Biotech", "acquirer": "Tessaly Pharmaceuticals"}]}"#;
-
-pub const MNPI_PROMPT: &str =
-    "Halvorsen Biotech will miss its Q3 earnings guidance; the announcement is not public yet. Summarise.";
-
-/// alice in Equity-Research, itself in Research-Analysts (nested); bob in Trading-Desk;
-/// carol in Compliance-Officers.
-pub fn directory() -> Ldap {
-    let mut ldif = String::new();
-    for (uid, pw) in [
-        ("alice", "alice-pw"),
-        ("bob", "bob-pw"),
-        ("carol", "carol-pw"),
-    ] {
-        ldif.push_str(&user(uid, pw));
-    }
-    ldif.push_str(&group("Equity-Research", &[user_dn("alice")]));
-    ldif.push_str(&group("Research-Analysts", &[group_dn("Equity-Research")]));
-    ldif.push_str(&group("Trading-Desk", &[user_dn("bob")]));
-    ldif.push_str(&group("Compliance-Officers", &[user_dn("carol")]));
-    Ldap::start(&base_ldif(&ldif))
-}
-
-pub struct Setup {
-    pub gw: Gateway,
-    pub mock: MockServer,
-    pub ldap: Ldap,
-    pub _redis: Option<Redis>,
-    pub _watchlist_dir: tempfile::TempDir,
-    pub alice: String,
-    pub bob: String,
-    pub barrier_id: String,
-}
-
-pub async fn setup(redis: Option<Redis>, ldap_extra: &str) -> Setup {
-    let mock = MockServer::start().unwrap();
-    let ldap = directory();
-    let dir = tempfile::tempdir().unwrap();
-    let wl = dir.path().join("watchlist.json");
-    std::fs::write(&wl, WATCHLIST).unwrap();
-    let mut cfg = ConfigBuilder::standard(&mock.base_v1())
-        .routing("retry_base_ms = 10")
-        .raw(&format!(
-            "[classifiers]\nwatchlist = {:?}\n",
-            wl.display().to_string()
-        ))
-        .raw(&ldap.config_toml("LDAP_PW", ldap_extra));
-    if let Some(r) = &redis {
-        cfg = cfg.store_redis(&r.url());
-    }
-    let gw = Gateway::start(
-        &cfg.build(),
-        &[("LDAP_PW", parapet_tests::harness::ldap::ROOT_PW)],
-    );
-    let alice = gw.create_key("alice", &[]).await;
-    let bob = gw.create_key("bob", &[]).await;
-    let (status, b) = gw
-        .admin(
-            Method::POST,
-            "/api/barriers",
-            Some(&json!({
-                "name": "Research / Trading wall",
-                "side_a_groups": ["Research-Analysts", "MA-Advisory-*"],
-                "side_b_groups": ["Trading-Desk", "Sales-Trading-*"],
-                "restricted_content_labels": ["mnpi", "merger_acquisition_target"],
-                "action": "Block",
-                "severity": "high",
-            })),
-        )
-        .await;
-    assert_eq!(status, 201, "{b}");
-    Setup {
-        barrier_id: b["id"].as_str().unwrap().to_string(),
-        gw,
-        mock,
-        ldap,
-        _redis: redis,
-        _watchlist_dir: dir,
-        alice,
-        bob,
-    }
-}
-
-fn chat(content: &str, stream: bool) -> Value {
-    json!({"model": "gpt-test", "stream": stream, "messages": [{"role": "user", "content": content}]})
-}
-
-async fn violations(gw: &Gateway, query: &str) -> Vec<Value> {
-    let (status, v) = gw
-        .admin(
-            Method::GET,
-            &format!("/api/barriers/violations{query}"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{v}");
-    v["data"].as_array().cloned().unwrap_or_default()
-}
 
 #[tokio::test]
 async fn the_same_mnpi_prompt_passes_for_research_and_is_blocked_for_trading() {
@@ -286,13 +186,9 @@ async fn a_streamed_answer_that_turns_to_mnpi_is_cut_before_the_restricted_words
         "{text}"
     );
 
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            violations(&s.gw, "?user=bob").await.len() == 1
-        })
-        .await
-    );
+    // The supervision record was durable before the error event: no waiting for it.
     let v = violations(&s.gw, "?user=bob").await;
+    assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(v[0]["direction"], "response");
     let (_, a) =
         s.gw.admin(Method::GET, "/api/barriers/attestation", None)
@@ -472,89 +368,6 @@ async fn the_watch_list_is_swapped_through_the_api_and_seen_by_another_instance(
 }
 
 #[tokio::test]
-async fn groups_survive_a_directory_outage_when_stale_is_allowed_and_unknown_users_are_refused() {
-    let mut s = setup(None, "cache_ttl_s = 0\non_unavailable = \"stale\"").await;
-    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
-    assert_eq!(r.status(), 403);
-    s.ldap.stop();
-    // bob's groups come from the stale cache: still blocked, not let through.
-    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
-    assert_eq!(r.status(), 403, "{}", r.text().await.unwrap_or_default());
-    // Nobody cached for a new user: refused, 503.
-    let dave = s.gw.create_key("dave", &[]).await;
-    let r = s.gw.chat(&dave, &chat("hello", false)).await;
-    assert_eq!(r.status(), 503);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "ldap_unavailable");
-    s.ldap.restart();
-    let r = s.gw.chat(&dave, &chat("hello", false)).await;
-    assert_eq!(
-        r.status(),
-        200,
-        "unknown to the directory: no groups, served"
-    );
-}
-
-#[tokio::test]
-async fn a_closed_directory_policy_refuses_when_ldap_is_down() {
-    let mut s = setup(None, "cache_ttl_s = 0\non_unavailable = \"closed\"").await;
-    let r = s.gw.chat(&s.alice, &chat("hello", false)).await;
-    assert_eq!(r.status(), 200);
-    s.ldap.stop();
-    let r = s.gw.chat(&s.alice, &chat("hello", false)).await;
-    assert_eq!(r.status(), 503);
-}
-
-#[tokio::test]
-async fn a_compliance_officer_logs_in_with_ldap_and_reviews_as_themself() {
-    let s = setup(None, "admin_groups = [\"Compliance-*\"]").await;
-    let r = s.gw.chat(&s.bob, &chat(MNPI_PROMPT, false)).await;
-    assert_eq!(r.status(), 403);
-    let login = |u: &str, p: &str| {
-        let (c, url) = (
-            s.gw.client().clone(),
-            format!("{}/api/login", s.gw.admin_url()),
-        );
-        let body = json!({"username": u, "password": p});
-        async move { c.post(url).json(&body).send().await.unwrap() }
-    };
-    assert_eq!(login("carol", "wrong").await.status(), 401);
-    assert_eq!(
-        login("carol", "").await.status(),
-        401,
-        "no unauthenticated bind"
-    );
-    assert_eq!(
-        login("bob", "bob-pw").await.status(),
-        401,
-        "not a compliance officer"
-    );
-    let r = login("carol", "carol-pw").await;
-    assert_eq!(r.status(), 200);
-    let session: Value = r.json().await.unwrap();
-    let token = session["token"].as_str().unwrap().to_string();
-    let v = violations(&s.gw, "").await;
-    let id = v[0]["id"].as_str().unwrap();
-    let r =
-        s.gw.client()
-            .post(format!(
-                "{}/api/barriers/violations/{id}/review",
-                s.gw.admin_url()
-            ))
-            .bearer_auth(&token)
-            .json(&json!({"reviewer": "someone-else"}))
-            .send()
-            .await
-            .unwrap();
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(
-        body["reviewed_by"], "carol",
-        "a session reviews as its own user"
-    );
-}
-
-#[tokio::test]
 async fn the_official_openai_python_sdk_sees_the_barrier_streaming_and_not() {
     use std::process::{Command, Stdio};
     let present = Command::new("python3")
@@ -600,14 +413,9 @@ async fn the_official_openai_python_sdk_sees_the_barrier_streaming_and_not() {
         String::from_utf8_lossy(&out.stderr),
         s.gw.stderr()
     );
-    // Two prompt blocks and one streamed-answer block, all supervised.
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            let (_, a) =
-                s.gw.admin(Method::GET, "/api/barriers/attestation", None)
-                    .await;
-            a["blocked"] == 3
-        })
-        .await
-    );
+    // Two prompt blocks and one streamed-answer block, all supervised before each answer ended.
+    let (_, a) =
+        s.gw.admin(Method::GET, "/api/barriers/attestation", None)
+            .await;
+    assert_eq!(a["blocked"], 3, "{a}");
 }

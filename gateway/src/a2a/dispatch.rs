@@ -6,24 +6,23 @@
 //! credential when one is presented. Refusals are JSON-RPC errors (HTTP 200, the reason code
 //! leading the message and in `data.reason`), each with its audit record.
 //!
-//! The record is committed before the last byte: with the body for plain answers; for streams,
-//! before the event that ends the task (or, if the agent closes without one, before the stream
-//! is closed). A client that leaves mid-stream still gets its record, written by the relay task.
+//! A message is checked against the information barriers before it is forwarded, and every
+//! answer before it reaches the caller (`barriers`: which sides, what is classified).
+//!
+//! The record is committed before the last byte: with the body for plain answers; for streams
+//! see `relay`. A client that leaves mid-stream still gets its record, written by the relay task.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use tokio::sync::mpsc;
 
+use super::barriers::{self, refusal_of};
 use super::registry::{AgentProfile, SkillRule};
+use super::relay::relay;
 use super::rpc::{self, code, Kind, Method, RpcError};
 use super::{card, MAX_AGENT_BODY};
 use crate::aida::requirement::Requirement;
@@ -33,8 +32,6 @@ use crate::audit::record::ResponseInfo;
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::policy::gate::{self, Call, CallHeaders};
-use crate::providers::sse::{parse_event, SseStream, Transform};
-use crate::providers::{StreamItem, UpstreamError};
 
 /// Headers passed on to the agent. The caller's `Authorization` and `X-Agent-Credential` are
 /// for Parapet and never leave it.
@@ -108,7 +105,7 @@ pub async fn dispatch(
     };
     metrics::counter!("parapet_a2a_dispatch_total", "agent" => agent_id, "outcome" => "forwarded")
         .increment(1);
-    forward(&app, prepared, &headers, body, draft).await
+    forward(&app, &caller, prepared, &headers, body, draft).await
 }
 
 /// Records a refusal and answers it.
@@ -185,6 +182,12 @@ async fn prepare(
             check_policy(app, caller, &profile, skill, headers, draft)
                 .await
                 .map_err(|(status, e)| Refused::new(status, &req.id, e))?;
+            barriers::check_message(app, caller, &profile, &req.params, draft)
+                .await
+                .map_err(|e| {
+                    let (status, err) = refusal_of(&e);
+                    Refused::new(status, &req.id, err)
+                })?;
         }
         Kind::Task => {
             if let (Some(cred), Some(aida)) = (&caller.credential, &app.aida) {
@@ -238,17 +241,7 @@ async fn check_policy(
     gate::authorize(app, caller, headers, call, draft)
         .await
         .map_err(|e| {
-            let status = if e.status() == StatusCode::FORBIDDEN {
-                StatusCode::OK
-            } else {
-                e.status()
-            };
-            let code = match e.status() {
-                StatusCode::FORBIDDEN => code::REFUSED,
-                StatusCode::SERVICE_UNAVAILABLE => code::AUDIT_UNAVAILABLE,
-                _ => code::AGENT_UNAVAILABLE,
-            };
-            let mut err = RpcError::new(code, e.code(), e.to_string());
+            let (status, mut err) = refusal_of(&e);
             if let ApiError::ApprovalRequired { approval_id, .. } = e {
                 err.approval_id = Some(Box::new(approval_id));
             }
@@ -325,10 +318,11 @@ fn enforce_send(
 
 async fn forward(
     app: &Arc<AppState>,
+    caller: &Caller,
     p: Prepared,
     headers: &HeaderMap,
     body: Bytes,
-    draft: CallDraft,
+    mut draft: CallDraft,
 ) -> Response {
     let routing = &app.cfg.routing;
     let mut rb = app
@@ -369,7 +363,8 @@ async fn forward(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
     if p.method.streaming && is_sse {
-        return relay(resp, routing.request_timeout, draft, p.id);
+        let hold = barriers::stream_hold(app, caller, &mut draft);
+        return relay(resp, routing.request_timeout, draft, p.id, hold);
     }
     let status = resp.status();
     let content_type = resp
@@ -382,6 +377,18 @@ async fn forward(
         Err(m) => return refuse(draft, unavailable("agent_answer_unreadable", m)).await,
     };
     let parsed = serde_json::from_slice::<Value>(&answer).ok();
+    if let Err(e) = barriers::check_answer(app, caller, parsed.as_ref(), &mut draft).await {
+        let (status, error) = refusal_of(&e);
+        return refuse(
+            draft,
+            Refused {
+                status,
+                id: p.id,
+                error,
+            },
+        )
+        .await;
+    }
     let info = ResponseInfo {
         status: status.as_u16(),
         finish_reason: parsed.as_ref().and_then(rpc::task_state),
@@ -412,143 +419,4 @@ async fn read_capped(resp: reqwest::Response, cap: usize) -> Result<Bytes, Strin
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
-}
-
-/// Passes the agent's events through unchanged.
-struct Passthrough;
-
-impl Transform for Passthrough {
-    fn on_event(
-        &mut self,
-        raw: Bytes,
-        out: &mut std::collections::VecDeque<StreamItem>,
-    ) -> Result<(), UpstreamError> {
-        out.push_back(StreamItem::Data(raw));
-        Ok(())
-    }
-    fn on_end(
-        &mut self,
-        _out: &mut std::collections::VecDeque<StreamItem>,
-    ) -> Result<(), UpstreamError> {
-        Ok(())
-    }
-}
-
-/// Streams the agent's events to the client from a task of its own, so the record is written
-/// even when the client leaves.
-fn relay(resp: reqwest::Response, idle: Duration, draft: CallDraft, id: Value) -> Response {
-    let (tx, rx) = mpsc::channel::<Bytes>(32);
-    let events = SseStream::new(resp, Box::new(Passthrough), idle);
-    tokio::spawn(relay_events(events, draft, tx, id));
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
-    });
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/event-stream"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response()
-}
-
-/// The SSE form of a JSON-RPC error, for failures once the stream has started.
-fn error_event(id: &Value, e: &RpcError) -> Bytes {
-    Bytes::from(format!("data: {}\n\n", e.body(id)))
-}
-
-/// Commits the stream's record (if not yet committed); when it cannot be written, the client
-/// gets an `audit_unavailable` error event instead of what would have followed. Returns
-/// whether the stream may go on.
-async fn commit_or_refuse(
-    draft: Option<CallDraft>,
-    info: ResponseInfo,
-    tx: &mpsc::Sender<Bytes>,
-    id: &Value,
-) -> bool {
-    let Some(draft) = draft else {
-        return true;
-    };
-    match draft.commit(info).await {
-        Ok(_) => true,
-        Err(e) => {
-            let err = RpcError::new(code::AUDIT_UNAVAILABLE, "audit_unavailable", e.to_string());
-            let _ = tx.send(error_event(id, &err)).await;
-            false
-        }
-    }
-}
-
-async fn relay_events(mut events: SseStream, draft: CallDraft, tx: mpsc::Sender<Bytes>, id: Value) {
-    let mut draft = Some(draft);
-    let mut state: Option<String> = None;
-    let mut agent_error = false;
-    let mut hash = Sha256::new();
-    let outcome =
-        |state: &Option<String>, hash: &Sha256, error: Option<String>, gone: bool| ResponseInfo {
-            status: 200,
-            finish_reason: state.clone(),
-            response_sha256: Some(hex::encode(hash.clone().finalize())),
-            error,
-            client_disconnected: gone,
-        };
-    loop {
-        match events.next().await {
-            Some(Ok(StreamItem::Data(event))) => {
-                let (_, data) = parse_event(&event);
-                let parsed = serde_json::from_str::<Value>(&data).ok();
-                if let Some(v) = &parsed {
-                    state = rpc::task_state(v).or(state);
-                    agent_error |= v.get("error").is_some();
-                }
-                hash.update(&event);
-                if parsed.as_ref().is_some_and(rpc::is_final_event) {
-                    let error = agent_error.then(|| "agent_error".to_string());
-                    let info = outcome(&state, &hash, error, false);
-                    if !commit_or_refuse(draft.take(), info, &tx, &id).await {
-                        return;
-                    }
-                }
-                if tx.send(event).await.is_err() {
-                    if let Some(d) = draft.take() {
-                        let _ = d
-                            .commit(outcome(
-                                &state,
-                                &hash,
-                                Some("client_disconnected".into()),
-                                true,
-                            ))
-                            .await;
-                    }
-                    return;
-                }
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => {
-                let err = RpcError::new(
-                    code::AGENT_UNAVAILABLE,
-                    "agent_stream_broken",
-                    e.to_string(),
-                );
-                if let Some(d) = draft.take() {
-                    if let Err(audit) = d
-                        .commit(outcome(&state, &hash, Some(err.reason.into()), false))
-                        .await
-                    {
-                        tracing::error!(error = %audit, "a2a stream record not written");
-                    }
-                }
-                let _ = tx.send(error_event(&id, &err)).await;
-                return;
-            }
-            None => {
-                let error = agent_error.then(|| "agent_error".to_string());
-                let info = outcome(&state, &hash, error, false);
-                commit_or_refuse(draft.take(), info, &tx, &id).await;
-                return;
-            }
-        }
-    }
 }

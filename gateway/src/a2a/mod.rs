@@ -2,7 +2,8 @@
 //! JSON-RPC dispatch through the same checks as a model call (identity, agent credential at
 //! the skill's scopes and amounts, audit record before the last byte).
 //!
-//! `registry`, `card` and `rpc` are pure; `dispatch` does the forwarding.
+//! `registry`, `card` and `rpc` are pure; `dispatch` does the forwarding, `relay` streams an
+//! agent's events back, `barriers` applies the information barriers both ways.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +15,11 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::store::{Docs, Store, StoreError};
 
+pub mod barriers;
 pub mod card;
 pub mod dispatch;
 pub mod registry;
+pub mod relay;
 pub mod rpc;
 
 use registry::{AgentInput, AgentProfile};

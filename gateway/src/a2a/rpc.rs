@@ -177,6 +177,67 @@ pub fn text_parts(params: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// What a message says, for the classifiers: its text parts, then the string values inside its
+/// data parts (keys are structure, not content).
+pub fn message_texts(params: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    for p in parts(params) {
+        part_texts(p, &mut out);
+    }
+    out
+}
+
+fn part_texts<'v>(part: &'v Value, out: &mut Vec<&'v str>) {
+    if let Some(t) = part.get("text").and_then(Value::as_str) {
+        out.push(t);
+    }
+    if let Some(d) = part.get("data") {
+        string_leaves(d, out);
+    }
+}
+
+fn string_leaves<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| string_leaves(x, out)),
+        Value::Object(o) => o.values().for_each(|x| string_leaves(x, out)),
+        _ => {}
+    }
+}
+
+/// What an answer or stream event tells the caller, for the classifiers: the parts of every
+/// message, artifact and status in `result` (text, and the strings in data parts). Messages
+/// with the user's role are skipped: a task's history repeats what the caller sent, which is
+/// not something they receive.
+pub fn answer_texts(response: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    if let Some(r) = response.get("result") {
+        answer_walk(r, &mut out);
+    }
+    out
+}
+
+fn answer_walk<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    match v {
+        Value::Object(o) => {
+            let role = o.get("role").and_then(Value::as_str);
+            if matches!(role, Some("user" | "ROLE_USER")) {
+                return;
+            }
+            for (k, x) in o {
+                match (k.as_str(), x) {
+                    ("parts", Value::Array(parts)) => {
+                        parts.iter().for_each(|p| part_texts(p, out));
+                    }
+                    _ => answer_walk(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| answer_walk(x, out)),
+        _ => {}
+    }
+}
+
 /// The state a task is in, normalized to the v0.3 spelling (`completed`, `input-required`):
 /// v1.0 sends `TASK_STATE_COMPLETED`.
 fn normalized_state(s: &str) -> String {

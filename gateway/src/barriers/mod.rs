@@ -23,7 +23,7 @@ pub mod supervision;
 pub mod watch;
 
 use model::{strictest, triggered, Applicable, Barrier, BarrierAction, Trigger};
-use supervision::Direction;
+use supervision::{Direction, Recipient};
 
 /// Texts longer than this are classified on the blocking pool.
 const INLINE_LIMIT: usize = 256 * 1024;
@@ -43,6 +43,9 @@ pub struct Seen<'a> {
     pub direction: Direction,
     pub route: &'a str,
     pub request_id: Option<&'a str>,
+    /// Who else receives the text: the owner of the agent an A2A message goes to. Barriers
+    /// that apply to them fire too, and the record names them.
+    pub recipient: Option<&'a Recipient>,
 }
 
 /// The outcome for one text: what it carries and which barriers fired.
@@ -138,6 +141,11 @@ impl Guard {
         }
     }
 
+    /// Whether no barrier is defined (or enabled) at all.
+    pub fn is_empty(&self) -> bool {
+        !self.barriers.load().iter().any(|b| b.enabled)
+    }
+
     /// The barriers that apply to a caller with these groups.
     pub fn applicable(&self, groups: &[String]) -> Vec<Applicable> {
         if groups.is_empty() {
@@ -154,11 +162,18 @@ impl Guard {
             .collect()
     }
 
-    /// Classifies `text` for `seen.caller`, records every trigger (supervision record, audit
+    /// Classifies `text` for `seen.caller` (and `seen.recipient`), records every trigger (supervision record, audit
     /// record, compliance webhook for Alert) and returns the verdict; the caller refuses on Block.
     pub async fn inspect(&self, text: String, seen: &Seen<'_>) -> Result<Verdict, ApiError> {
         let classification = self.classify(text.clone()).await;
-        let applicable = self.applicable(&seen.caller.groups);
+        let mut applicable = self.applicable(&seen.caller.groups);
+        if let Some(r) = seen.recipient {
+            for a in self.applicable(&r.groups) {
+                if !applicable.iter().any(|b| b.barrier.id == a.barrier.id) {
+                    applicable.push(a);
+                }
+            }
+        }
         let triggers = triggered(&applicable, classification.labels);
         let verdict = Verdict {
             action: strictest(&triggers),

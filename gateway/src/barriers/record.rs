@@ -37,6 +37,9 @@ pub async fn write(
         "route": seen.route,
         "request_id": seen.request_id,
     }));
+    if let (Some(r), Some(g)) = (seen.recipient, rec.guardrails.as_mut()) {
+        g["recipient"] = json!(r.id);
+    }
     let audit_seq = guard.audit.commit(rec).await?;
     let v = Violation {
         id: uuid::Uuid::now_v7().to_string(),
@@ -57,6 +60,7 @@ pub async fn write(
         reviewed_at: None,
         review_note: None,
         audit_seq,
+        recipient: seen.recipient.cloned(),
     };
     guard
         .store

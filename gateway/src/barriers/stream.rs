@@ -3,6 +3,11 @@
 //! finding can still start there), so only the last few words are ever held. A Block finding
 //! drops what is held and ends the stream with an error event: the restricted words never
 //! leave. Log and Alert findings are recorded and the stream goes on.
+//!
+//! Each trigger is written (audit record, supervision record) in a task of its own, so a client
+//! that leaves cannot cancel it; the relay awaits those tasks (`supervised`) before it sends the
+//! event that ends the stream, the error event of a Block included: no answer, and no refusal,
+//! without its supervision record.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -10,17 +15,44 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use parapet_classifiers::{Classification, Classifier, Finding, LabelSet, Scanner};
 use serde_json::Value;
+use tokio::task::JoinHandle;
 
 use super::model::{strictest, triggered, Applicable, BarrierAction};
 use super::supervision::{Direction, EXCERPT_CHARS};
 use super::{block_error, record, Guard, Seen, Verdict};
+use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::pipeline::tool_hold::Hold;
+
+/// A supervision record being written.
+pub type Pending = JoinHandle<Result<(), ApiError>>;
+
+/// Waits for every record write; the first failure (the task's error, or the task itself lost)
+/// is the answer's: the stream must not end as if it were supervised.
+pub async fn supervised(pending: Vec<Pending>) -> Result<(), ApiError> {
+    let mut first = Ok(());
+    for p in pending {
+        let r = match p.await {
+            Ok(r) => r,
+            Err(e) => Err(ApiError::StoreUnavailable(format!(
+                "supervision record task failed: {e}"
+            ))),
+        };
+        if let (Err(e), Ok(())) = (r, &first) {
+            first = Err(e);
+        }
+    }
+    first
+}
+
+/// Reads the texts out of one or more whole SSE events.
+pub type Texts = fn(&[u8]) -> Vec<String>;
 
 pub struct TextHold {
     guard: Arc<Guard>,
     caller: Caller,
-    route: &'static str,
+    route: Arc<str>,
+    texts: Texts,
     request_id: Option<String>,
     scanner: Scanner<Arc<Classifier>>,
     applicable: Vec<Applicable>,
@@ -29,18 +61,32 @@ pub struct TextHold {
     findings: Vec<Finding>,
     /// Barriers already recorded for this stream.
     fired: Vec<String>,
+    /// Their records being written, awaited before the stream ends.
+    pending: Vec<Pending>,
     /// The first characters of the answer, for the supervision record.
     excerpt: String,
     blocked: bool,
 }
 
 impl TextHold {
-    /// A hold for `caller`, or `None` when no barrier applies to them (nothing to hold back).
+    /// A hold for `caller` on a chat completion stream, or `None` when no barrier applies to
+    /// them (nothing to hold back).
     pub fn for_caller(
         guard: &Arc<Guard>,
         caller: &Caller,
-        route: &'static str,
+        route: &str,
         request_id: Option<String>,
+    ) -> Option<TextHold> {
+        Self::with_texts(guard, caller, route, request_id, deltas)
+    }
+
+    /// A hold whose events carry their text where `texts` finds it (A2A events, say).
+    pub fn with_texts(
+        guard: &Arc<Guard>,
+        caller: &Caller,
+        route: &str,
+        request_id: Option<String>,
+        texts: Texts,
     ) -> Option<TextHold> {
         let applicable = guard.applicable(&caller.groups);
         if applicable.is_empty() {
@@ -49,13 +95,15 @@ impl TextHold {
         Some(TextHold {
             guard: guard.clone(),
             caller: caller.clone(),
-            route,
+            route: Arc::from(route),
+            texts,
             request_id,
             scanner: guard.classifier().scanner_arc(),
             applicable,
             held: VecDeque::new(),
             findings: Vec::new(),
             fired: Vec::new(),
+            pending: Vec::new(),
             excerpt: String::new(),
             blocked: false,
         })
@@ -66,15 +114,13 @@ impl TextHold {
         if self.blocked {
             return Hold::Held;
         }
-        if memchr_content(&events) {
-            for text in deltas(&events) {
-                if self.excerpt.chars().count() < EXCERPT_CHARS {
-                    self.excerpt.extend(text.chars().take(EXCERPT_CHARS));
-                }
-                let found = self.scanner.feed(&text);
-                if let Some(deny) = self.take(found) {
-                    return deny;
-                }
+        for text in (self.texts)(&events) {
+            if self.excerpt.chars().count() < EXCERPT_CHARS {
+                self.excerpt.extend(text.chars().take(EXCERPT_CHARS));
+            }
+            let found = self.scanner.feed(&text);
+            if let Some(deny) = self.take(found) {
+                return deny;
             }
         }
         self.held.push_back((self.scanner.len(), events));
@@ -102,6 +148,12 @@ impl TextHold {
             classification,
             triggers,
         }
+    }
+
+    /// The record writes started so far; the relay awaits them (`supervised`) before the
+    /// stream's last event.
+    pub fn take_pending(&mut self) -> Vec<Pending> {
+        std::mem::take(&mut self.pending)
     }
 
     fn release(&mut self, upto: usize) -> Hold {
@@ -137,21 +189,20 @@ impl TextHold {
             let (guard, caller, route, request_id, text) = (
                 self.guard.clone(),
                 self.caller.clone(),
-                self.route,
+                self.route.clone(),
                 self.request_id.clone(),
                 self.excerpt.clone(),
             );
-            tokio::spawn(async move {
+            self.pending.push(tokio::spawn(async move {
                 let seen = Seen {
                     caller: &caller,
                     direction: Direction::Response,
-                    route,
+                    route: &route,
                     request_id: request_id.as_deref(),
+                    recipient: None,
                 };
-                if let Err(e) = record::write(&guard, &t, &seen, &text).await {
-                    tracing::error!(error = %e, "supervision record of a streamed answer not written");
-                }
-            });
+                record::write(&guard, &t, &seen, &text).await.map(|_| ())
+            }));
         }
         let e = deny?;
         self.blocked = true;
@@ -166,6 +217,9 @@ fn memchr_content(b: &[u8]) -> bool {
 
 /// The `choices[].delta.content` strings of every event in `events`.
 fn deltas(events: &[u8]) -> Vec<String> {
+    if !memchr_content(events) {
+        return Vec::new();
+    }
     let Ok(text) = std::str::from_utf8(events) else {
         return Vec::new();
     };

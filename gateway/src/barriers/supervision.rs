@@ -22,6 +22,14 @@ pub enum Direction {
     Response,
 }
 
+/// Who received the text besides the user, e.g. the owner of the agent an A2A message went
+/// to, with their groups: the side of the barrier the message would have reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub id: String,
+    pub groups: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
     pub id: String,
@@ -45,6 +53,9 @@ pub struct Violation {
     pub review_note: Option<String>,
     /// The `barrier.violation` audit record.
     pub audit_seq: Option<u64>,
+    /// The agent owner an A2A message was for (absent for chat and for answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<Recipient>,
 }
 
 impl Document for Violation {

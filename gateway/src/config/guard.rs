@@ -1,7 +1,12 @@
 //! Validation of `[classifiers]`, `[barriers]` and `[ldap]`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use rustls::{ClientConfig, RootCertStore};
 
 use super::raw::{RawBarriers, RawClassifiers, RawLdap};
 use super::validate::Validator;
@@ -45,13 +50,40 @@ impl Validator<'_> {
 
     pub(super) fn ldap(&self, l: RawLdap) -> Result<LdapConfig, ConfigError> {
         let url = l.url.get_ref().clone();
-        if !(url.starts_with("ldap://") || url.starts_with("ldapi://")) {
+        let scheme = url.split_once("://").map_or("", |(s, _)| s);
+        if !matches!(scheme, "ldap" | "ldaps" | "ldapi") {
             return self.err(
                 Some(l.url.span()),
                 "ldap.url",
-                format!("'{url}' is not an ldap:// URL (ldaps:// is not built in; use a TLS sidecar or StartTLS-terminating proxy)"),
+                format!("'{url}' is not an ldap://, ldaps:// or ldapi:// URL"),
             );
         }
+        let starttls = match l.starttls {
+            Some(s) if *s.get_ref() && scheme != "ldap" => {
+                return self.err(
+                    Some(s.span()),
+                    "ldap.starttls",
+                    "StartTLS upgrades an ldap:// connection (ldaps:// is TLS from the start)",
+                )
+            }
+            Some(s) => *s.get_ref(),
+            None => false,
+        };
+        let tls = match l.ca_file {
+            Some(f) if !(starttls || scheme == "ldaps") => {
+                return self.err(
+                    Some(f.span()),
+                    "ldap.ca_file",
+                    "is only used over TLS: an ldaps:// url or starttls = true",
+                )
+            }
+            Some(f) => {
+                let config = tls_trusting(f.get_ref())
+                    .or_else(|m| self.err(Some(f.span()), "ldap.ca_file", m))?;
+                Some(config)
+            }
+            None => None,
+        };
         let bind_password = l
             .bind_password_env
             .as_ref()
@@ -77,6 +109,8 @@ impl Validator<'_> {
         )?;
         Ok(LdapConfig {
             url,
+            starttls,
+            tls,
             bind_dn: l.bind_dn,
             bind_password,
             group_base: l.group_base.unwrap_or_else(|| l.user_base.clone()),
@@ -91,8 +125,35 @@ impl Validator<'_> {
             stale_max: Duration::from_secs(l.stale_max_s.unwrap_or(3600)),
             cache_capacity: l.cache_capacity.unwrap_or(100_000),
             on_unavailable: l.on_unavailable.unwrap_or_default(),
+            unknown_user: l.unknown_user.unwrap_or_default(),
             admin_groups: l.admin_groups,
             session_ttl: Duration::from_secs(l.session_ttl_s.unwrap_or(900).clamp(60, 86_400)),
         })
     }
 }
+
+/// A TLS client configuration that trusts exactly the certificates of the PEM file at `path`
+/// (rustls with ring, the provider reqwest uses too).
+fn tls_trusting(path: &str) -> Result<Arc<ClientConfig>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read '{path}': {e}"))?;
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| format!("'{path}' is not PEM: {e}"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("'{path}' holds a certificate rustls cannot use: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("'{path}' holds no PEM certificate"));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS configuration: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests;

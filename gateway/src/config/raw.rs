@@ -57,6 +57,8 @@ pub(super) struct RawBarriers {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLdap {
     pub(super) url: Spanned<String>,
+    pub(super) starttls: Option<Spanned<bool>>,
+    pub(super) ca_file: Option<Spanned<String>>,
     pub(super) bind_dn: Option<String>,
     pub(super) bind_password_env: Option<Spanned<String>>,
     pub(super) user_base: String,
@@ -71,6 +73,7 @@ pub(super) struct RawLdap {
     pub(super) stale_max_s: Option<u64>,
     pub(super) cache_capacity: Option<u64>,
     pub(super) on_unavailable: Option<OnLdapUnavailable>,
+    pub(super) unknown_user: Option<UnknownLdapUser>,
     #[serde(default)]
     pub(super) admin_groups: Vec<String>,
     pub(super) session_ttl_s: Option<u64>,
@@ -83,6 +86,16 @@ pub enum OnLdapUnavailable {
     #[default]
     Stale,
     Closed,
+}
+
+/// A user the directory does not know: refuse the call (the default: which side of a barrier
+/// they stand on cannot be told), or let it go on with no directory groups.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownLdapUser {
+    #[default]
+    Deny,
+    NoGroups,
 }
 
 /// `[[pricing]]`: USD per million tokens for a model (`model` exact, or a prefix ending `*`).

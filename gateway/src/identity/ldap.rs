@@ -1,6 +1,8 @@
-//! Groups from the directory (ldap3): the user's entry by `user_filter`, then the groups that
+//! Groups from the directory (ldap3 over rustls: `ldaps://`, or `ldap://` with `starttls`,
+//! trusting `ca_file` or the system's roots): the user's entry by `user_filter`, then the groups that
 //! list it as a member, then the groups that list those (nested, up to `max_nesting` levels).
-//! Answers are cached (moka: TTL, bounded, short negative cache for unknown users). When the
+//! Answers are cached (moka: TTL, bounded, short negative cache for unknown users, who are
+//! refused unless `unknown_user = "no_groups"`). When the
 //! directory is down, `on_unavailable = "stale"` serves the last answer up to `stale_max` old;
 //! otherwise, or with nothing cached, the call is refused (503).
 
@@ -11,7 +13,7 @@ use std::time::Instant;
 use ldap3::{ldap_escape, LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
 use moka::future::Cache;
 
-use crate::config::{LdapConfig, OnLdapUnavailable};
+use crate::config::{LdapConfig, OnLdapUnavailable, UnknownLdapUser};
 use crate::error::ApiError;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,13 +72,27 @@ impl LdapGroups {
         &self.cfg
     }
 
-    /// The group names (CNs) of `user`, nested groups included; empty for an unknown user.
-    pub async fn groups(&self, user: &str) -> Result<Arc<Vec<String>>, ApiError> {
+    /// The group names (CNs) of `user`, nested groups included. A user the directory does not
+    /// know has no groups with `unknown_user = "no_groups"`; with `"deny"` (the default) that
+    /// is `NotInDirectory`, naming them as `who` ("the caller 'x'", "the agent owner 'y'").
+    pub async fn groups(&self, user: &str, who: &str) -> Result<Arc<Vec<String>>, ApiError> {
+        match self.find_groups(user).await? {
+            Some(g) => Ok(g),
+            None if self.cfg.unknown_user == UnknownLdapUser::NoGroups => Ok(Arc::default()),
+            None => {
+                metrics::counter!("parapet_ldap_unknown_users_total").increment(1);
+                Err(ApiError::NotInDirectory(who.to_string()))
+            }
+        }
+    }
+
+    /// The groups of `user`, or `None` when the directory does not know them.
+    async fn find_groups(&self, user: &str) -> Result<Option<Arc<Vec<String>>>, ApiError> {
         if let Some(g) = self.fresh.get(user).await {
-            return Ok(g);
+            return Ok(Some(g));
         }
         if self.unknown.get(user).await.is_some() {
-            return Ok(Arc::new(Vec::new()));
+            return Ok(None);
         }
         let lookup = tokio::time::timeout(self.cfg.timeout, self.lookup(user)).await;
         let lookup = lookup.unwrap_or_else(|_| Err(LdapError::Unavailable("timed out".into())));
@@ -87,11 +103,11 @@ impl LdapGroups {
                 self.stale
                     .insert(user.to_string(), (Instant::now(), groups.clone()))
                     .await;
-                Ok(groups)
+                Ok(Some(groups))
             }
             Err(LdapError::NoSuchUser) => {
                 self.unknown.insert(user.to_string(), ()).await;
-                Ok(Arc::new(Vec::new()))
+                Ok(None)
             }
             Err(e) => {
                 metrics::counter!("parapet_ldap_failures_total").increment(1);
@@ -99,7 +115,7 @@ impl LdapGroups {
                     if let Some((at, g)) = self.stale.get(user).await {
                         if at.elapsed() <= self.cfg.stale_max {
                             tracing::warn!(error = %e, user, "directory unavailable; serving cached groups");
-                            return Ok(g);
+                            return Ok(Some(g));
                         }
                     }
                 }
@@ -109,7 +125,12 @@ impl LdapGroups {
     }
 
     async fn connect(&self) -> Result<ldap3::Ldap, LdapError> {
-        let settings = LdapConnSettings::new().set_conn_timeout(self.cfg.timeout);
+        let mut settings = LdapConnSettings::new()
+            .set_conn_timeout(self.cfg.timeout)
+            .set_starttls(self.cfg.starttls);
+        if let Some(tls) = &self.cfg.tls {
+            settings = settings.set_config(tls.clone());
+        }
         let (conn, ldap) = LdapConnAsync::with_settings(settings, &self.cfg.url).await?;
         ldap3::drive!(conn);
         Ok(ldap)

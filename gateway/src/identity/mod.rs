@@ -92,12 +92,12 @@ impl Identity {
         aida: Option<Arc<Aida>>,
     ) -> Self {
         Identity {
+            sessions: sessions::Sessions::new(store.clone()),
             keys: keys::KeyResolver::new(store),
             jwt,
             admin_token,
             aida,
             ldap: None,
-            sessions: sessions::Sessions::default(),
         }
     }
 
@@ -127,7 +127,8 @@ impl Identity {
         if user.is_empty() {
             return Ok(caller);
         }
-        for g in ldap.groups(&user).await?.iter() {
+        let who = format!("the caller's user '{user}'");
+        for g in ldap.groups(&user, &who).await?.iter() {
             if !caller
                 .groups
                 .iter()
@@ -197,15 +198,16 @@ impl Identity {
         }
     }
 
-    /// The admin listener accepts the admin token and sessions from `/api/login`.
-    pub fn resolve_admin(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    /// The admin listener accepts the admin token and sessions from `/api/login` (from the
+    /// store: a session works on every instance).
+    pub async fn resolve_admin(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let token = bearer(headers).ok_or(ApiError::MissingCredentials)?;
         if self.admin_token.matches(token) {
-            Ok(Caller::admin())
-        } else if let Some(c) = self.sessions.get(token) {
-            Ok(c)
-        } else {
-            Err(ApiError::InvalidAdminToken)
+            return Ok(Caller::admin());
+        }
+        match self.sessions.get(token, chrono::Utc::now()).await? {
+            Some(c) => Ok(c),
+            None => Err(ApiError::InvalidAdminToken),
         }
     }
 }

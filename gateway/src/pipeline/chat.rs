@@ -139,6 +139,7 @@ pub async fn chat_completions(
         direction: Direction::Prompt,
         route: "/v1/chat/completions",
         request_id: Some(&request_id),
+        recipient: None,
     };
     let verdict = app.guard.inspect(prompt_text(&body), &seen).await?;
     draft.record.guardrails = Some(verdict.guardrails());

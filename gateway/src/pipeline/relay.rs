@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use super::tool_hold::{Hold, ToolHold};
 use crate::audit::call::CallDraft;
 use crate::audit::record::ResponseInfo;
-use crate::barriers::stream::TextHold;
+use crate::barriers::stream::{supervised, Pending, TextHold};
 use crate::error::ApiError;
 use crate::examination::settle::header_value;
 use crate::providers::{EventStream, StreamItem, Usage};
@@ -149,9 +149,18 @@ impl Relay {
     }
 
     /// Starts committing the audit record in its own task (it finishes even if the client
-    /// leaves now); `then` is sent once it is committed.
-    fn start_commit(&mut self, response: ResponseInfo, then: Bytes) -> Option<(Commit, Bytes)> {
-        let mut draft = self.draft.take()?;
+    /// leaves now), after the supervision records of any barrier the answer triggered; `then`
+    /// is sent once both are durable.
+    fn start_commit(&mut self, response: ResponseInfo, then: Bytes) -> (Commit, Bytes) {
+        let pending = self
+            .text
+            .as_mut()
+            .map(TextHold::take_pending)
+            .unwrap_or_default();
+        let Some(mut draft) = self.draft.take() else {
+            let task = tokio::spawn(async move { supervised(pending).await.map(|()| None) });
+            return (task, then);
+        };
         draft.set_usage(self.usage);
         if let Some(t) = &self.text {
             let g = draft.record.guardrails.take();
@@ -167,7 +176,10 @@ impl Relay {
             )),
             _ => then,
         };
-        Some((tokio::spawn(draft.commit(response)), then))
+        (
+            tokio::spawn(commit_supervised(pending, draft, response)),
+            then,
+        )
     }
 
     fn response_info(&mut self, error: Option<String>, client_disconnected: bool) -> ResponseInfo {
@@ -187,6 +199,27 @@ impl Relay {
         }
         if let Some(reason) = sniff_finish_reason(b) {
             self.finish_reason = Some(reason);
+        }
+    }
+}
+
+/// Commits the call's record once the supervision records are written. A supervision record
+/// that could not be written fails the answer like an audit record would (the call's record
+/// says so): the stream ends with that error instead of what would have followed.
+async fn commit_supervised(
+    pending: Vec<Pending>,
+    draft: CallDraft,
+    mut response: ResponseInfo,
+) -> Result<Option<u64>, ApiError> {
+    match supervised(pending).await {
+        Ok(()) => draft.commit(response).await,
+        Err(e) => {
+            response.status = e.status().as_u16();
+            response.error = Some(e.code().to_string());
+            if let Err(audit) = draft.commit(response).await {
+                tracing::error!(error = %audit, "record of an unsupervised stream not written");
+            }
+            Err(e)
         }
     }
 }
@@ -280,34 +313,25 @@ impl Relay {
     fn complete(&mut self) {
         self.finish(Ending::Completed);
         let info = self.response_info(None, false);
-        let commit = self.start_commit(info, Bytes::from_static(DONE));
-        self.committing = Some(
-            commit.unwrap_or_else(|| (tokio::spawn(async { Ok(None) }), Bytes::from_static(DONE))),
-        );
+        self.committing = Some(self.start_commit(info, Bytes::from_static(DONE)));
     }
 
-    /// A held tool call was refused: commit the refusal, then end with its error event.
+    /// A held tool call or the answer's text was refused: commit the refusal (and the
+    /// supervision record of a barrier), then end with its error event.
     fn refuse(&mut self, e: ApiError) {
         let msg = e.to_string();
         self.finish(Ending::Refused(msg.clone()));
         let event = error_event(&msg, e.code());
         let mut info = self.response_info(Some(e.code().to_string()), false);
         info.status = e.status().as_u16();
-        let commit = self.start_commit(info, event.clone());
-        self.committing = Some(commit.unwrap_or_else(|| (tokio::spawn(async { Ok(None) }), event)));
+        self.committing = Some(self.start_commit(info, event));
     }
 
     fn fail(&mut self, msg: String) {
         self.finish(Ending::UpstreamFailed(msg.clone()));
         let event = error_event(&msg, "upstream_error");
         let info = self.response_info(Some("upstream_failed".into()), false);
-        match self.start_commit(info, event.clone()) {
-            Some(c) => self.committing = Some(c),
-            None => {
-                let done: Commit = tokio::spawn(async { Ok(None) });
-                self.committing = Some((done, event));
-            }
-        }
+        self.committing = Some(self.start_commit(info, event));
     }
 }
 

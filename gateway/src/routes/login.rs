@@ -1,5 +1,6 @@
 //! `POST /api/login {username, password}`: an LDAP simple bind as the user; members of
-//! `ldap.admin_groups` get a short-lived session token for the admin listener.
+//! `ldap.admin_groups` get a short-lived session token for the admin listener, kept in the
+//! store so that every instance accepts it.
 
 use std::sync::Arc;
 
@@ -42,7 +43,11 @@ pub async fn login(State(app): State<Arc<AppState>>, req: Request) -> Result<Res
         return Err(ApiError::InvalidLogin);
     }
     let ttl = ldap.cfg().session_ttl;
-    let token = app.identity.sessions().open(user, groups.clone(), ttl);
+    let token = app
+        .identity
+        .sessions()
+        .open(user, groups.clone(), ttl, chrono::Utc::now())
+        .await?;
     Ok(axum::Json(json!({
         "token": token,
         "token_type": "Bearer",

@@ -126,6 +126,7 @@ async fn check_answer(
         direction: Direction::Response,
         route,
         request_id: Some(&request_id),
+        recipient: None,
     };
     let verdict = app.guard.inspect(answer_text(body), &seen).await?;
     draft.record.guardrails = Some(merge_response(draft.record.guardrails.take(), &verdict));

@@ -28,6 +28,8 @@ pub enum Collection {
     Grants,
     /// AI inventory entries (`examination::inventory`).
     Inventory,
+    /// Admin sessions from `/api/login`, id = SHA-256 of the token.
+    Sessions,
 }
 
 impl Collection {
@@ -44,6 +46,7 @@ impl Collection {
             Collection::Approvals => "approvals",
             Collection::Grants => "grants",
             Collection::Inventory => "inventory",
+            Collection::Sessions => "sessions",
         }
     }
 }

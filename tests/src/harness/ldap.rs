@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::certs::TestCerts;
 use super::{free_port, ChildGuard};
 
 const NOT_FOUND: &str =
@@ -24,11 +25,14 @@ fn find(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("{NOT_FOUND} ({name})"))
 }
 
-/// A directory with users and nested groups (see `demo_ldif`).
+/// A directory with users and nested groups, on `ldap://` (StartTLS too when started with
+/// `start_tls`) and, with `start_tls`, `ldaps://`.
 pub struct Ldap {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<ChildGuard>,
+    /// The `ldaps://` port and the certificates, for `start_tls`.
+    tls: Option<(u16, TestCerts)>,
 }
 
 /// `ou=people` and `ou=groups` under `SUFFIX`, plus the entries in `extra` (LDIF).
@@ -68,7 +72,26 @@ pub fn group_dn(cn: &str) -> String {
 impl Ldap {
     /// Loads `ldif` (use `base_ldif`) and starts slapd on 127.0.0.1; waits until it accepts.
     pub fn start(ldif: &str) -> Ldap {
+        Self::start_with(ldif, false)
+    }
+
+    /// Like `start`, with a certificate made now by a test CA (`ca_file`): StartTLS on the
+    /// `ldap://` listener and an `ldaps://` listener.
+    pub fn start_tls(ldif: &str) -> Ldap {
+        Self::start_with(ldif, true)
+    }
+
+    fn start_with(ldif: &str, with_tls: bool) -> Ldap {
         let dir = tempfile::tempdir().expect("tempdir for slapd");
+        let tls = with_tls.then(|| (free_port(), TestCerts::generate(dir.path())));
+        let tls_conf = tls.as_ref().map_or(String::new(), |(_, c)| {
+            format!(
+                "TLSCACertificateFile {}\nTLSCertificateFile {}\nTLSCertificateKeyFile {}\n",
+                c.ca.display(),
+                c.server_cert.display(),
+                c.server_key.display()
+            )
+        });
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("slapd data dir");
         let conf = format!(
@@ -78,6 +101,7 @@ impl Ldap {
              include /etc/ldap/schema/nis.schema\n\
              pidfile {dir}/slapd.pid\n\
              argsfile {dir}/slapd.args\n\
+             {tls_conf}\
              modulepath /usr/lib/ldap\n\
              moduleload back_mdb\n\
              database mdb\n\
@@ -112,6 +136,7 @@ impl Ldap {
             port: free_port(),
             dir,
             child: None,
+            tls,
         };
         l.spawn();
         l
@@ -123,7 +148,7 @@ impl Ldap {
             .arg("-f")
             .arg(self.dir.path().join("slapd.conf"))
             .arg("-h")
-            .arg(format!("ldap://127.0.0.1:{}/", self.port))
+            .arg(self.listeners())
             // -d keeps it in the foreground (so the pid is ours to kill); 0 = no debug output.
             .args(["-d", "0"])
             .stdin(Stdio::null())
@@ -147,8 +172,27 @@ impl Ldap {
         self.child = Some(guard);
     }
 
+    fn listeners(&self) -> String {
+        let plain = format!("ldap://127.0.0.1:{}/", self.port);
+        match &self.tls {
+            Some((port, _)) => format!("{plain} ldaps://127.0.0.1:{port}/"),
+            None => plain,
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("ldap://127.0.0.1:{}", self.port)
+    }
+
+    /// The `ldaps://` URL (`start_tls` only).
+    pub fn ldaps_url(&self) -> String {
+        let (port, _) = self.tls.as_ref().expect("started with start_tls");
+        format!("ldaps://127.0.0.1:{port}")
+    }
+
+    /// The certificates (`start_tls` only).
+    pub fn certs(&self) -> &TestCerts {
+        &self.tls.as_ref().expect("started with start_tls").1
     }
 
     /// Kills slapd (an outage); `restart` brings it back with the same data.
@@ -169,9 +213,13 @@ impl Ldap {
 
     /// The gateway's `[ldap]` table for this directory, bound as the root DN via `env_var`.
     pub fn config_toml(&self, env_var: &str, extra: &str) -> String {
+        self.config_toml_at(&self.url(), env_var, extra)
+    }
+
+    /// The same table for `url` (`ldaps_url`, say).
+    pub fn config_toml_at(&self, url: &str, env_var: &str, extra: &str) -> String {
         format!(
-            "[ldap]\nurl = {url:?}\nbind_dn = {ROOT_DN:?}\nbind_password_env = {env_var:?}\nuser_base = \"ou=people,{SUFFIX}\"\ngroup_base = \"ou=groups,{SUFFIX}\"\n{extra}\n",
-            url = self.url()
+            "[ldap]\nurl = {url:?}\nbind_dn = {ROOT_DN:?}\nbind_password_env = {env_var:?}\nuser_base = \"ou=people,{SUFFIX}\"\ngroup_base = \"ou=groups,{SUFFIX}\"\n{extra}\n"
         )
     }
 }

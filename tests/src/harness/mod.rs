@@ -10,6 +10,7 @@
 )]
 
 mod a2a_agent;
+pub mod certs;
 mod config;
 mod gateway;
 pub mod ldap;

@@ -118,3 +118,40 @@ fn errors_lead_with_their_reason() {
     assert_eq!(body["error"]["data"]["reason"], "scope_not_granted");
     assert_eq!(body["id"], "r1");
 }
+
+#[test]
+fn a_message_is_classified_by_its_text_and_the_strings_in_its_data() {
+    let params = json!({"message": {"parts": [
+        {"text": "please review"},
+        {"kind": "data", "data": {"note": "Project Falcon", "amount_usd": 12.0, "tags": ["urgent"]}},
+        {"url": "https://example.com/x"}
+    ]}});
+    assert_eq!(
+        message_texts(&params),
+        vec!["please review", "Project Falcon", "urgent"]
+    );
+    assert!(message_texts(&json!({})).is_empty());
+}
+
+#[test]
+fn an_answer_is_classified_by_what_the_agent_says_not_by_the_history_it_repeats() {
+    // v1.0: a task with the user's message in its history, an artifact and a status message.
+    let task = json!({"jsonrpc": "2.0", "id": 1, "result": {"task": {
+        "id": "t", "history": [{"role": "ROLE_USER", "parts": [{"text": "my question"}]}],
+        "artifacts": [{"parts": [{"text": "the answer"}, {"data": {"figure": "42 a share"}}]}],
+        "status": {"state": "TASK_STATE_COMPLETED",
+                   "message": {"role": "ROLE_AGENT", "parts": [{"text": "done"}]}}}}});
+    let mut texts = answer_texts(&task);
+    texts.sort_unstable();
+    assert_eq!(texts, vec!["42 a share", "done", "the answer"]);
+    // v0.3 stream events: an artifact update, a status update, a message.
+    let artifact = json!({"result": {"kind": "artifact-update",
+        "artifact": {"parts": [{"kind": "text", "text": "chunk"}]}}});
+    assert_eq!(answer_texts(&artifact), vec!["chunk"]);
+    let message = json!({"result": {"kind": "message", "role": "agent",
+        "parts": [{"kind": "text", "text": "hello"}]}});
+    assert_eq!(answer_texts(&message), vec!["hello"]);
+    let user = json!({"result": {"kind": "message", "role": "user", "parts": [{"text": "mine"}]}});
+    assert!(answer_texts(&user).is_empty());
+    assert!(answer_texts(&json!({"error": {"message": "x"}})).is_empty());
+}

@@ -28,6 +28,7 @@ fn v(
         reviewed_at: None,
         review_note: None,
         audit_seq: Some(1),
+        recipient: None,
     }
 }
 
