@@ -141,15 +141,24 @@ fn cpu_ns() -> Option<u64> {
     s.split_whitespace().next()?.parse().ok()
 }
 
-/// Best of `runs`, measured as on-CPU time when available, else wall time.
+/// Best of `runs` measurements of one call of `f`. A measurement repeats `f` for at least
+/// 300 ms: the kernel moves a thread's CPU time forward only every few milliseconds, so a single
+/// 30 ms call would be off by up to a tenth.
 fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
     (0..runs)
         .map(|_| {
             let (t, c) = (Instant::now(), cpu_ns());
-            f();
-            match (c, cpu_ns()) {
-                (Some(a), Some(b)) => Duration::from_nanos(b - a),
-                _ => t.elapsed(),
+            let mut calls = 0u32;
+            loop {
+                f();
+                calls += 1;
+                let spent = match (c, cpu_ns()) {
+                    (Some(a), Some(b)) => Duration::from_nanos(b - a),
+                    _ => t.elapsed(),
+                };
+                if spent >= Duration::from_millis(300) {
+                    return spent / calls;
+                }
             }
         })
         .min()
@@ -219,7 +228,7 @@ fn main() {
     );
     if std::env::var("BENCH_ONLY").as_deref() == Ok("oneshot") {
         // For `perf record`: nothing but one-shot passes.
-        let d = best_of(20, || {
+        let d = best_of(10, || {
             black_box(c.classify(black_box(&text)));
         });
         println!("one-shot classify:      {:7.0} MB/s", mbps(text.len(), d));
