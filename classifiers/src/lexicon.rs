@@ -11,6 +11,7 @@
 //! (`acqui*`) or a credential marker (followed by its token).
 
 mod build;
+mod starts;
 mod words;
 
 use crate::text::Text;
@@ -20,7 +21,8 @@ use aho_corasick::dfa::DFA;
 use aho_corasick::nfa::contiguous;
 use aho_corasick::Anchored;
 pub use build::LexiconError;
-use words::{is_word, word_mask, FirstWords, NORM};
+use starts::{Longer, Starts};
+use words::{is_word, word_mask, NORM};
 
 /// Longest credential token kept in a finding after its marker.
 const SECRET_TAIL_CAP: usize = 200;
@@ -67,10 +69,32 @@ pub(crate) struct Meta {
     pub(crate) tail: Tail,
 }
 
+/// Spellings of one automaton pattern that share their exact spelling and tail, decided once
+/// for all the kinds they stand for.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    /// `spellings[at..at + len]`, when the text must be spelled so.
+    exact: Option<(u32, u32)>,
+    tail: Tail,
+    /// `kinds[lo..hi]`.
+    kinds: (u32, u32),
+}
+
+/// What a match of one automaton pattern stands for.
+#[derive(Debug, Clone, Copy)]
+struct PatternInfo {
+    /// Length with the leading space.
+    len: u32,
+    /// Every group must end at a word boundary.
+    boundary_only: bool,
+    /// `groups[lo..hi]`.
+    groups: (u32, u32),
+}
+
 /// A lexicon match found by the automaton that awaits more text (boundary or token tail).
 #[derive(Debug, Clone, Copy)]
 struct Pending {
-    meta: u32,
+    group: u32,
     start: usize,
     end: usize,
 }
@@ -91,21 +115,19 @@ enum Machine {
 
 pub(crate) struct Lexicon {
     machine: Machine,
-    /// Whole-word start filter.
-    first: FirstWords,
+    /// Which words may begin a pattern.
+    starts: Starts,
     /// Numbers of separators that patterns open with (after their leading space).
     lead: Vec<u8>,
     /// One more than the longest opening run of separators (0 without such patterns).
     lead_span: usize,
     /// The shortest opening run of separators.
     min_lead: usize,
-    /// Per automaton pattern, its length (with the leading space).
-    pattern_lens: Vec<u32>,
-    /// Per automaton pattern, whether all its spellings must end at a word boundary.
-    boundary_only: Vec<bool>,
-    /// Per automaton pattern, the range of `metas` it stands for.
-    ranges: Vec<(u32, u32)>,
-    metas: Vec<Meta>,
+    patterns: Vec<PatternInfo>,
+    groups: Vec<Group>,
+    kinds: Vec<LexKind>,
+    /// Exact spellings, one after the other (kept together: they are read on every match).
+    spellings: Vec<u8>,
     /// Longest pattern in text bytes (without the leading space).
     max_len: usize,
     /// State after the virtual space that precedes every stream.
@@ -146,10 +168,10 @@ impl Lexicon {
     pub(crate) fn advance(&self, st: &mut LexState, text: &Text<'_>, out: &mut Vec<LexHit>) {
         if !st.pending.is_empty() {
             let mut pending = std::mem::take(&mut st.pending);
-            pending.retain(|p| match self.decide(p.meta, p.start, p.end, text) {
+            pending.retain(|p| match self.decide(p.group, p.start, p.end, text) {
                 Decision::Wait => true,
-                Decision::Hit(h) => {
-                    out.push(h);
+                Decision::Hit(end) => {
+                    self.emit(p.group, p.start, end, out);
                     false
                 }
                 Decision::Reject => false,
@@ -164,7 +186,7 @@ impl Lexicon {
 
     /// The hot loop. A pattern begins at a word start (or, for a pattern that opens with
     /// separators, that many separators before one), so only word starts are examined: the
-    /// whole word is looked up in [`FirstWords`], and only a candidate runs the automaton,
+    /// whole word is looked up in [`Starts`], and only a candidate runs the automaton,
     /// anchored there, until it dies. A word start whose word or run is cut by the end of the
     /// text waits for more text (it is examined again from scratch).
     #[inline(always)]
@@ -191,19 +213,33 @@ impl Lexicon {
                     }
                 }
                 let len = e - w;
-                let candidate = if len > self.max_len {
+                let (entry, prefix) = if len > self.max_len {
                     // Longer than any pattern's first word: only a prefix pattern can begin.
-                    self.first.may_prefix(bytes, w, len)
+                    (None, self.starts.may_prefix(bytes, w, len))
                 } else if e < n || text.eof {
-                    self.first.may_start(bytes, w, len)
+                    (
+                        self.starts.entry(bytes, w, len),
+                        self.starts.may_prefix(bytes, w, len),
+                    )
                 } else {
                     st.pos = base + w;
                     return;
                 };
                 st.found.clear();
-                if candidate && !self.walk(a, base + w, text, st) {
-                    st.pos = base + w;
-                    return;
+                let walk = prefix
+                    || entry.is_some_and(|(key, en)| match en.longer {
+                        Longer::No => false,
+                        Longer::Paired => self.starts.may_pair(key, bytes, e, text.eof),
+                        Longer::Always => true,
+                    });
+                if walk {
+                    if !self.walk(a, base + w, text, st) {
+                        st.pos = base + w;
+                        return;
+                    }
+                } else if let Some(pid) = entry.and_then(|(_, en)| en.single) {
+                    // The pattern is the whole word: the automaton would stop right here.
+                    st.found.push((pid, base + e));
                 }
                 if self.lead_span > 0 {
                     // Separators right before the word, when the block shows where they start.
@@ -290,7 +326,7 @@ impl Lexicon {
                     let word_next = j < end && is_word(text.at(j));
                     for k in 0..a.match_len(sid) {
                         let pid = a.match_pattern(sid, k);
-                        if word_next && self.boundary_only[pid.as_usize()] {
+                        if word_next && self.patterns[pid.as_usize()].boundary_only {
                             continue;
                         }
                         if j + 1 == head + a.pattern_len(pid) {
@@ -310,53 +346,57 @@ impl Lexicon {
         st: &mut LexState,
         out: &mut Vec<LexHit>,
     ) {
-        let (lo, hi) = self.ranges[pid as usize];
-        let start = end + 1 - (self.pattern_lens[pid as usize] as usize);
+        let info = self.patterns[pid as usize];
+        let start = end + 1 - (info.len as usize);
         if start > 0
             && text.at(start - 1) >= 0x80
             && text.char_before(start).is_some_and(char::is_alphanumeric)
         {
             return;
         }
-        for m in lo..hi {
-            match self.decide(m, start, end, text) {
+        for g in info.groups.0..info.groups.1 {
+            match self.decide(g, start, end, text) {
                 Decision::Wait => st.pending.push(Pending {
-                    meta: m,
+                    group: g,
                     start,
                     end,
                 }),
-                Decision::Hit(h) => out.push(h),
+                Decision::Hit(end) => self.emit(g, start, end, out),
                 Decision::Reject => {}
             }
         }
     }
 
-    fn decide(&self, m: u32, start: usize, end: usize, text: &Text<'_>) -> Decision {
-        let meta = &self.metas[m as usize];
-        if meta.tail == Tail::Boundary && end < text.end() {
+    fn emit(&self, g: u32, start: usize, end: usize, out: &mut Vec<LexHit>) {
+        let (lo, hi) = self.groups[g as usize].kinds;
+        for &kind in &self.kinds[lo as usize..hi as usize] {
+            out.push(LexHit { start, end, kind });
+        }
+    }
+
+    fn decide(&self, g: u32, start: usize, end: usize, text: &Text<'_>) -> Decision {
+        let group = &self.groups[g as usize];
+        if group.tail == Tail::Boundary && end < text.end() {
             let b = text.at(end);
             if b < 0x80 && NORM[usize::from(b)] != b' ' {
                 return Decision::Reject;
             }
         }
-        if let Some(exact) = &meta.exact {
-            let got = text.slice(start, end);
-            if got.len() != exact.len() || got.iter().zip(exact.iter()).any(|(a, b)| a != b) {
+        if let Some((at, len)) = group.exact {
+            let exact = &self.spellings[at as usize..(at + len) as usize];
+            if text.slice(start, end) != exact {
                 return Decision::Reject;
             }
         }
-        let hit = |end| {
-            Decision::Hit(LexHit {
-                start,
-                end,
-                kind: meta.kind,
-            })
-        };
-        match meta.tail {
-            Tail::Open => hit(end),
+        match group.tail {
+            Tail::Open => Decision::Hit(end),
             Tail::Boundary => {
                 if end == text.end() {
-                    return if text.eof { hit(end) } else { Decision::Wait };
+                    return if text.eof {
+                        Decision::Hit(end)
+                    } else {
+                        Decision::Wait
+                    };
                 }
                 let b = text.at(end);
                 let word = if b < 0x80 {
@@ -367,7 +407,7 @@ impl Lexicon {
                 if word {
                     Decision::Reject
                 } else {
-                    hit(end)
+                    Decision::Hit(end)
                 }
             }
             Tail::Secret(min) => {
@@ -380,7 +420,7 @@ impl Lexicon {
                 if tail == avail.len() && tail < SECRET_TAIL_CAP && !text.eof {
                     Decision::Wait
                 } else if tail >= usize::from(min) {
-                    hit(end + tail)
+                    Decision::Hit(end + tail)
                 } else {
                     Decision::Reject
                 }
@@ -413,7 +453,8 @@ impl Lexicon {
 
 enum Decision {
     Wait,
-    Hit(LexHit),
+    /// A hit ending here.
+    Hit(usize),
     Reject,
 }
 

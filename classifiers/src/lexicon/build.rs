@@ -1,8 +1,9 @@
 //! Compiling the watch list and phrase lists into the lexicon: every spelling normalized into
 //! one automaton pattern, the metadata each pattern stands for, and the first-word filter.
 
-use super::words::{FirstWords, NORM};
-use super::{LexKind, Lexicon, Machine, Meta, Tail, TermKind};
+use super::starts::Starts;
+use super::words::NORM;
+use super::{Group, LexKind, Lexicon, Machine, Meta, PatternInfo, Tail, TermKind};
 use crate::phrases;
 use crate::watchlist::{ListKind, Watchlist};
 use aho_corasick::automaton::Automaton;
@@ -203,24 +204,52 @@ impl Lexicon {
             max_len = max_len.max(norm.len() - 1);
             patterns.push(norm);
         }
-        let mut first = FirstWords::new();
+        let mut starts = Starts::new();
         let mut lead = Vec::new();
-        for (p, &(lo, hi)) in patterns.iter().zip(&ranges) {
-            first.add(&p[1..], &metas[lo as usize..hi as usize]);
+        for (pid, (p, &(lo, hi))) in patterns.iter().zip(&ranges).enumerate() {
+            starts.add(pid as u32, &p[1..], &metas[lo as usize..hi as usize]);
             let k = p[1..].iter().take_while(|&&b| b == b' ').count();
             if k > 0 && !lead.contains(&(k as u8)) {
                 lead.push(k as u8);
             }
         }
-        let boundary_only = ranges
-            .iter()
-            .map(|&(lo, hi)| {
-                metas[lo as usize..hi as usize]
-                    .iter()
-                    .all(|m| m.tail == Tail::Boundary)
-            })
-            .collect();
-        let pattern_lens = patterns.iter().map(|p| p.len() as u32).collect();
+        let mut infos = Vec::with_capacity(patterns.len());
+        let mut groups: Vec<Group> = Vec::new();
+        let mut kinds = Vec::new();
+        let mut spellings = Vec::new();
+        for (p, &(lo, hi)) in patterns.iter().zip(&ranges) {
+            let ms = &metas[lo as usize..hi as usize];
+            let first = groups.len() as u32;
+            let mut seen: Vec<(Option<&[u8]>, Tail)> = Vec::new();
+            for m in ms {
+                let key = (m.exact.as_deref(), m.tail);
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let from = kinds.len() as u32;
+                kinds.extend(
+                    ms.iter()
+                        .filter(|o| (o.exact.as_deref(), o.tail) == key)
+                        .map(|o| o.kind),
+                );
+                let exact = m.exact.as_deref().map(|e| {
+                    let at = spellings.len() as u32;
+                    spellings.extend_from_slice(e);
+                    (at, e.len() as u32)
+                });
+                groups.push(Group {
+                    exact,
+                    tail: m.tail,
+                    kinds: (from, kinds.len() as u32),
+                });
+            }
+            infos.push(PatternInfo {
+                len: p.len() as u32,
+                boundary_only: ms.iter().all(|m| m.tail == Tail::Boundary),
+                groups: (first, groups.len() as u32),
+            });
+        }
         let pattern_bytes: usize = patterns.iter().map(Vec::len).sum();
         let (machine, start) = if pattern_bytes <= DFA_MAX_PATTERN_BYTES {
             let dfa = DFA::builder()
@@ -244,14 +273,14 @@ impl Lexicon {
         };
         Ok(Lexicon {
             machine,
-            first,
+            starts,
             lead_span: lead.iter().max().map_or(0, |&k| usize::from(k) + 1),
             min_lead: lead.iter().min().map_or(0, |&k| usize::from(k)),
             lead,
-            pattern_lens,
-            boundary_only,
-            ranges,
-            metas,
+            patterns: infos,
+            groups,
+            kinds,
+            spellings,
             max_len,
             start,
         })

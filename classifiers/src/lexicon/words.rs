@@ -1,4 +1,4 @@
-//! Words and the first-word filter: which text words may begin a lexicon pattern.
+//! Words: which bytes form them, found 64 at a time, and the key each word is looked up by.
 //!
 //! A word is a run of bytes that [`NORM`] keeps (ASCII letters, digits, `$`, `&`). Word bytes
 //! are found 64 at a time with SWAR arithmetic on `u64` lanes ([`word_mask`]), so the scan
@@ -8,12 +8,6 @@
 //! A word of at most eight bytes is its own key: the bytes as a little-endian `u64`, zero above
 //! them (no word byte is zero, so the key is injective). Folding to lower case is `| 0x20` on
 //! every byte of the word (digits, `$` and `&` already carry the bit). Longer words are hashed.
-//! The filter is a one-probe bitset over folded keys, confirmed by exact sets; single-word
-//! prefix patterns (`acqui*`, `AKIA` + token) are tested on the word's first three folded bytes.
-//! The filter only ever says "maybe": the automaton decides.
-
-use super::{Meta, Tail};
-use std::collections::HashSet;
 
 pub(crate) static NORM: [u8; 256] = {
     let mut t = [b' '; 256];
@@ -35,7 +29,7 @@ pub(crate) fn is_word(b: u8) -> bool {
 
 const ONES: u64 = u64::MAX / 255;
 const HIGH: u64 = ONES * 0x80;
-const K: u64 = 0x9E37_79B9_7F4A_7C15;
+pub(crate) const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// The high bit of each byte of `x` that is a word byte.
 #[inline(always)]
@@ -76,7 +70,7 @@ pub(crate) fn word_mask(bytes: &[u8], at: usize) -> u64 {
 
 /// Up to eight bytes of `bytes[at..at + n]` as a little-endian word, zero above them.
 #[inline(always)]
-fn load(bytes: &[u8], at: usize, n: usize) -> u64 {
+pub(crate) fn load(bytes: &[u8], at: usize, n: usize) -> u64 {
     let x = match bytes.get(at..at + 8) {
         Some(s) => {
             let mut x = [0u8; 8];
@@ -100,7 +94,7 @@ fn load(bytes: &[u8], at: usize, n: usize) -> u64 {
 
 /// `0x20` on each of the first `n` bytes (at most eight).
 #[inline(always)]
-fn fold_lanes(n: usize) -> u64 {
+pub(crate) fn fold_lanes(n: usize) -> u64 {
     if n >= 8 {
         ONES * 0x20
     } else {
@@ -111,7 +105,7 @@ fn fold_lanes(n: usize) -> u64 {
 /// Key of the word `bytes[at..at + len]`, lower-cased with `fold`: the bytes themselves up to
 /// eight, a hash of them beyond.
 #[inline(always)]
-fn word_key(bytes: &[u8], at: usize, len: usize, fold: bool) -> u64 {
+pub(crate) fn word_key(bytes: &[u8], at: usize, len: usize, fold: bool) -> u64 {
     let lanes = |n| if fold { fold_lanes(n) } else { 0 };
     if len <= 8 {
         return load(bytes, at, len) | lanes(len);
@@ -148,148 +142,6 @@ impl std::hash::Hasher for KeyHasher {
     }
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
-    }
-}
-
-type KeySet = HashSet<u64, std::hash::BuildHasherDefault<KeyHasher>>;
-
-/// Bits in the first-word bitset (64 KiB).
-const FIRST_BITS_LOG2: u32 = 19;
-/// Bits in the prefix bitset (8 KiB).
-const PREFIX_BITS_LOG2: u32 = 16;
-
-#[inline(always)]
-fn bit(key: u64, log2: u32) -> usize {
-    (key.wrapping_mul(K) >> (64 - log2)) as usize
-}
-
-#[inline(always)]
-fn test(bits: &[u64], b: usize) -> bool {
-    bits[b / 64] & (1 << (b % 64)) != 0
-}
-
-fn set(bits: &mut [u64], b: usize) {
-    bits[b / 64] |= 1 << (b % 64);
-}
-
-/// Which whole words can begin a pattern. A pattern whose first word is followed by more
-/// pattern text (or by a word boundary) can only begin at a text word equal to that first
-/// word: case-insensitively, or exactly when every spelling of it is exact (tickers, one-word
-/// aliases). Single-word prefix patterns fall back to a test of their first three bytes.
-pub(crate) struct FirstWords {
-    /// Bit per folded first word (any pattern).
-    bits: Box<[u64]>,
-    /// Folded first words of patterns with a case-insensitive spelling.
-    folded: KeySet,
-    /// Exact first words of patterns with an exact spelling.
-    exact: KeySet,
-    /// Bit per folded three-byte start of a prefix pattern.
-    prefix: Box<[u64]>,
-    has_prefix: bool,
-}
-
-/// Bytes a folded word can hold.
-const FOLDED_WORD_BYTES: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789$&";
-
-impl FirstWords {
-    pub(crate) fn new() -> FirstWords {
-        FirstWords {
-            bits: vec![0; (1usize << FIRST_BITS_LOG2) / 64].into(),
-            folded: KeySet::default(),
-            exact: KeySet::default(),
-            prefix: vec![0; (1usize << PREFIX_BITS_LOG2) / 64].into(),
-            has_prefix: false,
-        }
-    }
-
-    /// `head` is the normalized pattern without its leading space; `metas` its spellings.
-    pub(crate) fn add(&mut self, head: &[u8], metas: &[Meta]) {
-        let Some(first_len) = head.iter().position(|&b| b == b' ').or_else(|| {
-            // A single word: exact-word test unless some spelling is a prefix.
-            if metas.iter().any(|m| m.tail != Tail::Boundary) {
-                None
-            } else {
-                Some(head.len())
-            }
-        }) else {
-            self.add_prefix(head);
-            return;
-        };
-        if first_len == 0 {
-            // Starts with separators: found by the lead walks, not by its first word.
-            return;
-        }
-        let h = word_key(head, 0, first_len, false);
-        set(&mut self.bits, bit(h, FIRST_BITS_LOG2));
-        for m in metas {
-            match &m.exact {
-                Some(e) => {
-                    self.exact.insert(word_key(e, 0, first_len, false));
-                }
-                None => {
-                    self.folded.insert(h);
-                }
-            }
-        }
-    }
-
-    /// Marks every folded three-byte word start that `head` (one word) can begin.
-    fn add_prefix(&mut self, head: &[u8]) {
-        self.has_prefix = true;
-        let mut starts: Vec<Vec<u8>> = vec![Vec::new()];
-        for k in 0..3 {
-            let next = match head.get(k) {
-                Some(&b) => vec![b],
-                // Past the head: the word may end here (zero) or go on with any byte.
-                None => std::iter::once(0)
-                    .chain(FOLDED_WORD_BYTES.iter().copied())
-                    .collect(),
-            };
-            starts = starts
-                .into_iter()
-                .flat_map(|s| {
-                    next.iter().map(move |&b| {
-                        let mut t = s.clone();
-                        if s.last() != Some(&0) {
-                            t.push(b);
-                        }
-                        t
-                    })
-                })
-                .collect();
-        }
-        for s in starts {
-            let key = s
-                .iter()
-                .take_while(|&&b| b != 0)
-                .enumerate()
-                .fold(0u64, |x, (k, &b)| x | (u64::from(b) << (8 * k)));
-            set(&mut self.prefix, bit(key, PREFIX_BITS_LOG2));
-        }
-    }
-
-    /// Whether a pattern may begin at the whole word `bytes[at..at + len]`.
-    #[inline(always)]
-    pub(crate) fn may_start(&self, bytes: &[u8], at: usize, len: usize) -> bool {
-        let folded = word_key(bytes, at, len, true);
-        if test(&self.bits, bit(folded, FIRST_BITS_LOG2))
-            && (self.folded.contains(&folded)
-                || self.exact.contains(&word_key(bytes, at, len, false)))
-        {
-            return true;
-        }
-        self.may_prefix(bytes, at, len)
-    }
-
-    /// Whether a single-word prefix pattern may begin at the word `bytes[at..at + len]`.
-    #[inline(always)]
-    pub(crate) fn may_prefix(&self, bytes: &[u8], at: usize, len: usize) -> bool {
-        if !self.has_prefix {
-            return false;
-        }
-        let n = len.min(3);
-        let key = load(bytes, at, n) | fold_lanes(n);
-        test(&self.prefix, bit(key, PREFIX_BITS_LOG2))
     }
 }
 

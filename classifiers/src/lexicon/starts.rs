@@ -1,0 +1,222 @@
+//! Which text words may begin a pattern, and whether the automaton must run from them.
+//!
+//! A pattern whose head (the pattern after its leading space) opens with a word can only begin
+//! at a text word equal to that word: case-insensitively, or exactly when every spelling with
+//! that first word is exact (tickers, one-word aliases). A one-probe bitset over folded word
+//! keys rejects almost every word; the rest are looked up in a table of first words, which says
+//! what else is needed:
+//! - a pattern that *is* the word (`quarter`, `shares`) is the match itself, no automaton;
+//! - patterns that go on past the word (`the desk is long`) need the automaton only when the
+//!   next word's first three bytes can continue one of them (a second bitset over pairs);
+//! - patterns that end in separators (`ghp_` + token) always run the automaton.
+//!
+//! Single-word prefix patterns (`acqui*`, `AKIA` + token) are tested on the word's first three
+//! folded bytes and always run the automaton. Every answer here is "maybe": the automaton and
+//! the spelling checks decide.
+
+use super::words::{fold_lanes, is_word, load, word_key, KeyHasher, K};
+use super::{Meta, Tail};
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
+
+/// Bits in the first-word bitset (64 KiB).
+const FIRST_BITS_LOG2: u32 = 19;
+/// Bits in the prefix and the pair bitsets (8 KiB each).
+const SMALL_BITS_LOG2: u32 = 16;
+/// Bytes a folded word can hold.
+const FOLDED_WORD_BYTES: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789$&";
+
+#[inline(always)]
+fn bit(key: u64, log2: u32) -> usize {
+    (key.wrapping_mul(K) >> (64 - log2)) as usize
+}
+
+#[inline(always)]
+fn test(bits: &[u64], b: usize) -> bool {
+    bits[b / 64] & (1 << (b % 64)) != 0
+}
+
+fn set(bits: &mut [u64], b: usize) {
+    bits[b / 64] |= 1 << (b % 64);
+}
+
+#[inline(always)]
+fn pair_key(first: u64, second: u64) -> u64 {
+    first.wrapping_mul(K).rotate_left(23) ^ second
+}
+
+/// Patterns that go on past their first word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) enum Longer {
+    /// None.
+    #[default]
+    No,
+    /// Some; each has a second word, so the pair bitset can rule them out.
+    Paired,
+    /// Some end in separators right after the word: the automaton always runs.
+    Always,
+}
+
+/// What a text word equal (folded) to a first word needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Entry {
+    /// The pattern that is exactly this word, if any.
+    pub single: Option<u32>,
+    pub longer: Longer,
+    /// Some pattern opening with this word has a case-insensitive spelling (else the word must
+    /// be one of the exact spellings).
+    folded: bool,
+}
+
+pub(crate) struct Starts {
+    /// Bit per folded first word.
+    bits: Box<[u64]>,
+    table: HashMap<u64, Entry, BuildHasherDefault<KeyHasher>>,
+    /// Exact first words of patterns with an exact spelling.
+    exact: HashSet<u64, BuildHasherDefault<KeyHasher>>,
+    /// Bit per (folded first word, folded start of the second word).
+    pairs: Box<[u64]>,
+    /// Bit per folded three-byte start of a prefix pattern.
+    prefix: Box<[u64]>,
+    has_prefix: bool,
+}
+
+/// Every folded key of up to three bytes that a word starting with `word` can have: `word`
+/// itself when `complete`, and when not, also every longer word it begins.
+fn start_keys(word: &[u8], complete: bool) -> Vec<u64> {
+    let head = &word[..word.len().min(3)];
+    let key = |s: &[u8]| {
+        s.iter()
+            .enumerate()
+            .fold(0u64, |x, (k, &b)| x | (u64::from(b) << (8 * k)))
+    };
+    let mut keys = vec![head.to_vec()];
+    if !complete {
+        let mut grow = keys.clone();
+        while grow.first().is_some_and(|s| s.len() < 3) {
+            grow = grow
+                .into_iter()
+                .flat_map(|s| {
+                    FOLDED_WORD_BYTES.iter().map(move |&b| {
+                        let mut t = s.clone();
+                        t.push(b);
+                        t
+                    })
+                })
+                .collect();
+            keys.extend(grow.iter().cloned());
+        }
+    }
+    keys.iter().map(|s| key(s)).collect()
+}
+
+impl Starts {
+    pub(crate) fn new() -> Starts {
+        Starts {
+            bits: vec![0; (1usize << FIRST_BITS_LOG2) / 64].into(),
+            table: HashMap::default(),
+            exact: HashSet::default(),
+            pairs: vec![0; (1usize << SMALL_BITS_LOG2) / 64].into(),
+            prefix: vec![0; (1usize << SMALL_BITS_LOG2) / 64].into(),
+            has_prefix: false,
+        }
+    }
+
+    /// Adds automaton pattern `pid`: `head` is its normalized text without the leading space,
+    /// `metas` its spellings.
+    pub(crate) fn add(&mut self, pid: u32, head: &[u8], metas: &[Meta]) {
+        let open = metas.iter().any(|m| m.tail != Tail::Boundary);
+        let first_len = head.iter().position(|&b| b == b' ');
+        if first_len.is_none() && open {
+            self.has_prefix = true;
+            for key in start_keys(head, false) {
+                set(&mut self.prefix, bit(key, SMALL_BITS_LOG2));
+            }
+            return;
+        }
+        let first_len = first_len.unwrap_or(head.len());
+        if first_len == 0 {
+            // Opens with separators: found by the lead walks.
+            return;
+        }
+        let key = word_key(head, 0, first_len, false);
+        set(&mut self.bits, bit(key, FIRST_BITS_LOG2));
+        let entry = self.table.entry(key).or_default();
+        for m in metas {
+            match &m.exact {
+                Some(e) => {
+                    self.exact.insert(word_key(e, 0, first_len, false));
+                }
+                None => entry.folded = true,
+            }
+        }
+        let rest = &head[first_len..];
+        let Some(second_at) = rest.iter().position(|&b| b != b' ') else {
+            if rest.is_empty() {
+                entry.single = Some(pid);
+            } else {
+                entry.longer = Longer::Always;
+            }
+            return;
+        };
+        entry.longer = entry.longer.max(Longer::Paired);
+        let second = &rest[second_at..];
+        let second_len = second.iter().position(|&b| b == b' ');
+        let complete = second_len.is_some() || !open;
+        let second = &second[..second_len.unwrap_or(second.len())];
+        for k in start_keys(second, complete) {
+            set(&mut self.pairs, bit(pair_key(key, k), SMALL_BITS_LOG2));
+        }
+    }
+
+    /// The entry of the whole word `bytes[at..at + len]` with its folded key, if a pattern may
+    /// begin with it.
+    #[inline(always)]
+    pub(crate) fn entry(&self, bytes: &[u8], at: usize, len: usize) -> Option<(u64, Entry)> {
+        let folded = word_key(bytes, at, len, true);
+        if !test(&self.bits, bit(folded, FIRST_BITS_LOG2)) {
+            return None;
+        }
+        let entry = *self.table.get(&folded)?;
+        if entry.folded || self.exact.contains(&word_key(bytes, at, len, false)) {
+            Some((folded, entry))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a pattern going on past the word with folded key `first`, which ends at `end`,
+    /// may continue with the text that follows.
+    #[inline(always)]
+    pub(crate) fn may_pair(&self, first: u64, bytes: &[u8], end: usize, eof: bool) -> bool {
+        let n = bytes.len();
+        let mut j = end;
+        while j < n && !is_word(bytes[j]) {
+            j += 1;
+        }
+        if j == n {
+            // The next word is not in view (or there is none): the automaton decides.
+            return true;
+        }
+        let mut k = j;
+        while k < n && k < j + 3 && is_word(bytes[k]) {
+            k += 1;
+        }
+        if k == n && k < j + 3 && !eof {
+            return true;
+        }
+        let second = load(bytes, j, k - j) | fold_lanes(k - j);
+        test(&self.pairs, bit(pair_key(first, second), SMALL_BITS_LOG2))
+    }
+
+    /// Whether a single-word prefix pattern may begin at the word `bytes[at..at + len]`.
+    #[inline(always)]
+    pub(crate) fn may_prefix(&self, bytes: &[u8], at: usize, len: usize) -> bool {
+        if !self.has_prefix {
+            return false;
+        }
+        let n = len.min(3);
+        let key = load(bytes, at, n) | fold_lanes(n);
+        test(&self.prefix, bit(key, SMALL_BITS_LOG2))
+    }
+}
