@@ -11,6 +11,8 @@
 //! (`acqui*`) or a credential marker (followed by its token).
 
 mod build;
+mod keyset;
+mod matches;
 mod starts;
 mod words;
 
@@ -21,11 +23,9 @@ use aho_corasick::dfa::DFA;
 use aho_corasick::nfa::contiguous;
 use aho_corasick::Anchored;
 pub use build::LexiconError;
+use matches::Decision;
 use starts::{Longer, Starts};
 use words::{is_word, word_mask, NORM};
-
-/// Longest credential token kept in a finding after its marker.
-const SECRET_TAIL_CAP: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum TermKind {
@@ -194,13 +194,33 @@ impl Lexicon {
         let bytes = text.bytes;
         let base = text.base;
         let n = bytes.len();
+        // A word reaching this offset may go on in the next chunk.
+        let cut_at = if text.eof { usize::MAX } else { n };
+        // Separators a lead pattern needs before a word (0: there are no lead patterns).
+        let lead_seps = if self.lead_span > 0 {
+            self.min_lead + 1
+        } else {
+            0
+        };
         let mut blk = st.pos - base;
         // Whether the byte before the block continues a word (then bit 0 starts nothing).
         let mut carry = u64::from(st.pos > 0 && is_word(text.at(st.pos - 1)));
+        // Separator bits of the 64 bytes before the block (all set while unknown: examined).
+        let mut seps_before = u64::MAX;
+        let mut m = word_mask(bytes, blk);
         while blk < n {
-            let m = word_mask(bytes, blk);
+            let next = if blk + 64 < n {
+                word_mask(bytes, blk + 64)
+            } else {
+                0
+            };
             let mut starts = m & !((m << 1) | carry);
             carry = m >> 63;
+            let leads = match lead_seps {
+                0 => 0,
+                1..=63 => starts & quiet(!m, seps_before, lead_seps),
+                _ => starts,
+            };
             while starts != 0 {
                 let s = starts.trailing_zeros() as usize;
                 starts &= starts - 1;
@@ -208,66 +228,96 @@ impl Lexicon {
                 let run = (!(m >> s)).trailing_zeros() as usize;
                 let mut e = w + run;
                 if s + run == 64 {
-                    while e < n && is_word(bytes[e]) {
-                        e += 1;
+                    let more = (!next).trailing_zeros() as usize;
+                    e += more;
+                    if more == 64 {
+                        while e < n && is_word(bytes[e]) {
+                            e += 1;
+                        }
                     }
                 }
                 let len = e - w;
-                let (entry, prefix) = if len > self.max_len {
-                    // Longer than any pattern's first word: only a prefix pattern can begin.
-                    (None, self.starts.may_prefix(bytes, w, len))
-                } else if e < n || text.eof {
-                    (
-                        self.starts.entry(bytes, w, len),
-                        self.starts.may_prefix(bytes, w, len),
-                    )
-                } else {
+                if e >= cut_at && len <= self.max_len {
+                    // The word may go on in the next chunk.
                     st.pos = base + w;
                     return;
-                };
-                st.found.clear();
-                let walk = prefix
-                    || entry.is_some_and(|(key, en)| match en.longer {
-                        Longer::No => false,
-                        Longer::Paired => self.starts.may_pair(key, bytes, e, text.eof),
-                        Longer::Always => true,
-                    });
-                if walk {
-                    if !self.walk(a, base + w, text, st) {
-                        st.pos = base + w;
-                        return;
-                    }
-                } else if let Some(pid) = entry.and_then(|(_, en)| en.single) {
-                    // The pattern is the whole word: the automaton would stop right here.
-                    st.found.push((pid, base + e));
                 }
-                if self.lead_span > 0 {
-                    // Separators right before the word, when the block shows where they start.
-                    let below = m & ((1u64 << s) - 1);
-                    let gap = s.wrapping_sub(64 - below.leading_zeros() as usize);
-                    if (below == 0 || gap > self.min_lead)
-                        && !self.lead_walks(a, m, blk, s, text, st)
-                    {
-                        st.pos = base + w;
-                        return;
-                    }
-                }
-                if !st.found.is_empty() {
-                    let found = std::mem::take(&mut st.found);
-                    for &(pid, end) in &found {
-                        self.on_match(pid, end, text, st, out);
-                    }
-                    st.found = found;
+                if ((leads >> s) & 1 == 1 || self.starts.may_begin(bytes, w, len))
+                    && !self.examine(a, blk, m, s, e, text, st, out)
+                {
+                    st.pos = base + w;
+                    return;
                 }
             }
+            seps_before = !m;
+            m = next;
             blk += 64;
         }
         st.pos = base + n;
     }
 
+    /// A word start `w = blk + s` (block mask `m`) that passed the quick test: walks the
+    /// automaton where a pattern may begin and reports the matches. False when the text ran out
+    /// before a walk ended.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn examine<A: Automaton>(
+        &self,
+        a: &A,
+        blk: usize,
+        m: u64,
+        s: usize,
+        e: usize,
+        text: &Text<'_>,
+        st: &mut LexState,
+        out: &mut Vec<LexHit>,
+    ) -> bool {
+        let bytes = text.bytes;
+        let w = blk + s;
+        let len = e - w;
+        let (entry, prefix) = if len > self.max_len {
+            // Longer than any pattern's first word: only a prefix pattern can begin.
+            (None, self.starts.may_prefix(bytes, w, len))
+        } else {
+            (
+                self.starts.entry(bytes, w, len),
+                self.starts.may_prefix(bytes, w, len),
+            )
+        };
+        st.found.clear();
+        // A key names one word only up to eight bytes; a longer word that has a single-word
+        // entry is checked by the automaton.
+        let walk = prefix
+            || entry.is_some_and(|(_, en)| en.single.is_some() && len > 8)
+            || entry.is_some_and(|(key, en)| match en.longer {
+                Longer::No => false,
+                Longer::Paired => self.starts.may_pair(key, bytes, e, text.eof),
+                Longer::Always => true,
+            });
+        if walk {
+            if !self.walk(a, text.base + w, text, st) {
+                return false;
+            }
+        } else if let Some(pid) = entry.and_then(|(_, en)| en.single) {
+            // The pattern is the whole word: the automaton would stop right here.
+            st.found.push((pid, text.base + e));
+        }
+        if self.lead_span > 0 && !self.lead_walks(a, m, blk, s, text, st) {
+            return false;
+        }
+        if !st.found.is_empty() {
+            let found = std::mem::take(&mut st.found);
+            for &(pid, end) in &found {
+                self.on_match(pid, end, text, st, out);
+            }
+            st.found = found;
+        }
+        true
+    }
+
     /// Walks of the patterns that open with `k` separators, from `k` separators before the word
     /// start at bit `s` of the block at `blk` (mask `m`). False when the text ran out first.
-    #[inline(never)]
+    #[inline(always)]
     fn lead_walks<A: Automaton>(
         &self,
         a: &A,
@@ -338,96 +388,6 @@ impl Lexicon {
         }
     }
 
-    fn on_match(
-        &self,
-        pid: u32,
-        end: usize,
-        text: &Text<'_>,
-        st: &mut LexState,
-        out: &mut Vec<LexHit>,
-    ) {
-        let info = self.patterns[pid as usize];
-        let start = end + 1 - (info.len as usize);
-        if start > 0
-            && text.at(start - 1) >= 0x80
-            && text.char_before(start).is_some_and(char::is_alphanumeric)
-        {
-            return;
-        }
-        for g in info.groups.0..info.groups.1 {
-            match self.decide(g, start, end, text) {
-                Decision::Wait => st.pending.push(Pending {
-                    group: g,
-                    start,
-                    end,
-                }),
-                Decision::Hit(end) => self.emit(g, start, end, out),
-                Decision::Reject => {}
-            }
-        }
-    }
-
-    fn emit(&self, g: u32, start: usize, end: usize, out: &mut Vec<LexHit>) {
-        let (lo, hi) = self.groups[g as usize].kinds;
-        for &kind in &self.kinds[lo as usize..hi as usize] {
-            out.push(LexHit { start, end, kind });
-        }
-    }
-
-    fn decide(&self, g: u32, start: usize, end: usize, text: &Text<'_>) -> Decision {
-        let group = &self.groups[g as usize];
-        if group.tail == Tail::Boundary && end < text.end() {
-            let b = text.at(end);
-            if b < 0x80 && NORM[usize::from(b)] != b' ' {
-                return Decision::Reject;
-            }
-        }
-        if let Some((at, len)) = group.exact {
-            let exact = &self.spellings[at as usize..(at + len) as usize];
-            if text.slice(start, end) != exact {
-                return Decision::Reject;
-            }
-        }
-        match group.tail {
-            Tail::Open => Decision::Hit(end),
-            Tail::Boundary => {
-                if end == text.end() {
-                    return if text.eof {
-                        Decision::Hit(end)
-                    } else {
-                        Decision::Wait
-                    };
-                }
-                let b = text.at(end);
-                let word = if b < 0x80 {
-                    NORM[usize::from(b)] != b' '
-                } else {
-                    text.char_at(end).is_some_and(char::is_alphanumeric)
-                };
-                if word {
-                    Decision::Reject
-                } else {
-                    Decision::Hit(end)
-                }
-            }
-            Tail::Secret(min) => {
-                let avail = text.slice(end, text.end());
-                let tail = avail
-                    .iter()
-                    .take(SECRET_TAIL_CAP)
-                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
-                    .count();
-                if tail == avail.len() && tail < SECRET_TAIL_CAP && !text.eof {
-                    Decision::Wait
-                } else if tail >= usize::from(min) {
-                    Decision::Hit(end + tail)
-                } else {
-                    Decision::Reject
-                }
-            }
-        }
-    }
-
     /// Every lexicon hit starting before this offset has been reported.
     pub(crate) fn known_before(&self, st: &LexState, text: &Text<'_>) -> usize {
         if text.eof {
@@ -451,11 +411,15 @@ impl Lexicon {
     }
 }
 
-enum Decision {
-    Wait,
-    /// A hit ending here.
-    Hit(usize),
-    Reject,
+/// Bit p set when the `k` bytes before byte p of the block are all separators (`seps` marks
+/// the block's separators, `before` those of the 64 bytes before it; 1 <= k <= 63).
+#[inline(always)]
+fn quiet(seps: u64, before: u64, k: usize) -> u64 {
+    let mut q = u64::MAX;
+    for i in 1..=k {
+        q &= (seps << i) | (before >> (64 - i));
+    }
+    q
 }
 
 #[cfg(test)]

@@ -204,10 +204,17 @@ impl Lexicon {
             max_len = max_len.max(norm.len() - 1);
             patterns.push(norm);
         }
-        let mut starts = Starts::new();
+        let starts = Starts::new(
+            patterns
+                .iter()
+                .zip(&ranges)
+                .enumerate()
+                .map(|(pid, (p, &(lo, hi)))| {
+                    (pid as u32, &p[1..], &metas[lo as usize..hi as usize])
+                }),
+        );
         let mut lead = Vec::new();
-        for (pid, (p, &(lo, hi))) in patterns.iter().zip(&ranges).enumerate() {
-            starts.add(pid as u32, &p[1..], &metas[lo as usize..hi as usize]);
+        for p in &patterns {
             let k = p[1..].iter().take_while(|&&b| b == b' ').count();
             if k > 0 && !lead.contains(&(k as u8)) {
                 lead.push(k as u8);

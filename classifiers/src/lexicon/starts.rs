@@ -14,31 +14,16 @@
 //! folded bytes and always run the automaton. Every answer here is "maybe": the automaton and
 //! the spelling checks decide.
 
-use super::words::{fold_lanes, is_word, load, word_key, KeyHasher, K};
+use super::keyset::{Bloom, KeyTable};
+use super::words::{fold_lanes, is_word, load, word_key, K};
 use super::{Meta, Tail};
-use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasherDefault;
+use std::collections::HashMap;
 
-/// Bits in the first-word bitset (64 KiB).
-const FIRST_BITS_LOG2: u32 = 19;
-/// Bits in the prefix and the pair bitsets (8 KiB each).
-const SMALL_BITS_LOG2: u32 = 16;
+/// Marks the key of a prefix start in the first-word filter: no word key has this bit alone
+/// (short keys are ASCII bytes, long ones also carry bit 63).
+const PREFIX_TAG: u64 = 1 << 62;
 /// Bytes a folded word can hold.
 const FOLDED_WORD_BYTES: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789$&";
-
-#[inline(always)]
-fn bit(key: u64, log2: u32) -> usize {
-    (key.wrapping_mul(K) >> (64 - log2)) as usize
-}
-
-#[inline(always)]
-fn test(bits: &[u64], b: usize) -> bool {
-    bits[b / 64] & (1 << (b % 64)) != 0
-}
-
-fn set(bits: &mut [u64], b: usize) {
-    bits[b / 64] |= 1 << (b % 64);
-}
 
 #[inline(always)]
 fn pair_key(first: u64, second: u64) -> u64 {
@@ -69,16 +54,72 @@ pub(crate) struct Entry {
 }
 
 pub(crate) struct Starts {
-    /// Bit per folded first word.
-    bits: Box<[u64]>,
-    table: HashMap<u64, Entry, BuildHasherDefault<KeyHasher>>,
+    /// Folded first words, and the folded three-byte starts of prefix patterns (tagged).
+    first: Bloom,
+    table: KeyTable<Entry>,
     /// Exact first words of patterns with an exact spelling.
-    exact: HashSet<u64, BuildHasherDefault<KeyHasher>>,
-    /// Bit per (folded first word, folded start of the second word).
-    pairs: Box<[u64]>,
-    /// Bit per folded three-byte start of a prefix pattern.
-    prefix: Box<[u64]>,
+    exact: KeyTable<()>,
+    /// (folded first word, folded start of the second word).
+    pairs: Bloom,
     has_prefix: bool,
+}
+
+/// [`Starts`] while it is being filled.
+struct Builder {
+    first: Bloom,
+    table: HashMap<u64, Entry>,
+    exact: HashMap<u64, ()>,
+    pairs: Bloom,
+    has_prefix: bool,
+}
+
+impl Builder {
+    /// Adds automaton pattern `pid`: `head` is its normalized text without the leading space,
+    /// `metas` its spellings.
+    fn add(&mut self, pid: u32, head: &[u8], metas: &[Meta]) {
+        let open = metas.iter().any(|m| m.tail != Tail::Boundary);
+        let first_len = head.iter().position(|&b| b == b' ');
+        if first_len.is_none() && open {
+            self.has_prefix = true;
+            for key in start_keys(head, false) {
+                self.first.insert(key | PREFIX_TAG);
+            }
+            return;
+        }
+        let first_len = first_len.unwrap_or(head.len());
+        if first_len == 0 {
+            // Opens with separators: found by the lead walks.
+            return;
+        }
+        let key = word_key(head, 0, first_len, false);
+        self.first.insert(key);
+        let entry = self.table.entry(key).or_default();
+        for m in metas {
+            match &m.exact {
+                Some(e) => {
+                    self.exact.insert(word_key(e, 0, first_len, false), ());
+                }
+                None => entry.folded = true,
+            }
+        }
+        let rest = &head[first_len..];
+        let Some(second_at) = rest.iter().position(|&b| b != b' ') else {
+            if rest.is_empty() {
+                entry.single = Some(pid);
+            } else {
+                entry.longer = Longer::Always;
+            }
+            return;
+        };
+        entry.longer = entry.longer.max(Longer::Paired);
+        let second = &rest[second_at..];
+        let second_len = second.iter().position(|&b| b == b' ');
+        let complete = second_len.is_some() || !open;
+        let second = &second[..second_len.unwrap_or(second.len())];
+        for k in start_keys(second, complete) {
+            self.pairs.insert(pair_key(key, k));
+        }
+    }
 }
 
 /// Every folded key of up to three bytes that a word starting with `word` can have: `word`
@@ -111,62 +152,41 @@ fn start_keys(word: &[u8], complete: bool) -> Vec<u64> {
 }
 
 impl Starts {
-    pub(crate) fn new() -> Starts {
-        Starts {
-            bits: vec![0; (1usize << FIRST_BITS_LOG2) / 64].into(),
-            table: HashMap::default(),
-            exact: HashSet::default(),
-            pairs: vec![0; (1usize << SMALL_BITS_LOG2) / 64].into(),
-            prefix: vec![0; (1usize << SMALL_BITS_LOG2) / 64].into(),
+    /// From the automaton's patterns: (pattern id, normalized text without the leading space,
+    /// spellings).
+    pub(crate) fn new<'a>(patterns: impl Iterator<Item = (u32, &'a [u8], &'a [Meta])>) -> Starts {
+        let mut b = Builder {
+            first: Bloom::new(),
+            table: HashMap::new(),
+            exact: HashMap::new(),
+            pairs: Bloom::new(),
             has_prefix: false,
+        };
+        for (pid, head, metas) in patterns {
+            b.add(pid, head, metas);
+        }
+        Starts {
+            first: b.first,
+            table: KeyTable::new(b.table.into_iter()),
+            exact: KeyTable::new(b.exact.into_iter()),
+            pairs: b.pairs,
+            has_prefix: b.has_prefix,
         }
     }
 
-    /// Adds automaton pattern `pid`: `head` is its normalized text without the leading space,
-    /// `metas` its spellings.
-    pub(crate) fn add(&mut self, pid: u32, head: &[u8], metas: &[Meta]) {
-        let open = metas.iter().any(|m| m.tail != Tail::Boundary);
-        let first_len = head.iter().position(|&b| b == b' ');
-        if first_len.is_none() && open {
-            self.has_prefix = true;
-            for key in start_keys(head, false) {
-                set(&mut self.prefix, bit(key, SMALL_BITS_LOG2));
-            }
-            return;
-        }
-        let first_len = first_len.unwrap_or(head.len());
-        if first_len == 0 {
-            // Opens with separators: found by the lead walks.
-            return;
-        }
-        let key = word_key(head, 0, first_len, false);
-        set(&mut self.bits, bit(key, FIRST_BITS_LOG2));
-        let entry = self.table.entry(key).or_default();
-        for m in metas {
-            match &m.exact {
-                Some(e) => {
-                    self.exact.insert(word_key(e, 0, first_len, false));
-                }
-                None => entry.folded = true,
-            }
-        }
-        let rest = &head[first_len..];
-        let Some(second_at) = rest.iter().position(|&b| b != b' ') else {
-            if rest.is_empty() {
-                entry.single = Some(pid);
-            } else {
-                entry.longer = Longer::Always;
-            }
-            return;
+    /// The quick test: false when no pattern can begin at the word `bytes[at..at + len]`
+    /// (one bitset probe, two with prefix patterns).
+    #[inline(always)]
+    pub(crate) fn may_begin(&self, bytes: &[u8], at: usize, len: usize) -> bool {
+        let n = len.min(8);
+        let head = load(bytes, at, n) | fold_lanes(n);
+        let key = if len <= 8 {
+            head
+        } else {
+            word_key(bytes, at, len, true)
         };
-        entry.longer = entry.longer.max(Longer::Paired);
-        let second = &rest[second_at..];
-        let second_len = second.iter().position(|&b| b == b' ');
-        let complete = second_len.is_some() || !open;
-        let second = &second[..second_len.unwrap_or(second.len())];
-        for k in start_keys(second, complete) {
-            set(&mut self.pairs, bit(pair_key(key, k), SMALL_BITS_LOG2));
-        }
+        self.first.may_contain(key)
+            || (self.has_prefix && self.first.may_contain((head & 0xFF_FFFF) | PREFIX_TAG))
     }
 
     /// The entry of the whole word `bytes[at..at + len]` with its folded key, if a pattern may
@@ -174,11 +194,8 @@ impl Starts {
     #[inline(always)]
     pub(crate) fn entry(&self, bytes: &[u8], at: usize, len: usize) -> Option<(u64, Entry)> {
         let folded = word_key(bytes, at, len, true);
-        if !test(&self.bits, bit(folded, FIRST_BITS_LOG2)) {
-            return None;
-        }
-        let entry = *self.table.get(&folded)?;
-        if entry.folded || self.exact.contains(&word_key(bytes, at, len, false)) {
+        let entry = self.table.get(folded)?;
+        if entry.folded || self.exact.get(word_key(bytes, at, len, false)).is_some() {
             Some((folded, entry))
         } else {
             None
@@ -206,7 +223,7 @@ impl Starts {
             return true;
         }
         let second = load(bytes, j, k - j) | fold_lanes(k - j);
-        test(&self.pairs, bit(pair_key(first, second), SMALL_BITS_LOG2))
+        self.pairs.may_contain(pair_key(first, second))
     }
 
     /// Whether a single-word prefix pattern may begin at the word `bytes[at..at + len]`.
@@ -216,7 +233,7 @@ impl Starts {
             return false;
         }
         let n = len.min(3);
-        let key = load(bytes, at, n) | fold_lanes(n);
-        test(&self.prefix, bit(key, SMALL_BITS_LOG2))
+        self.first
+            .may_contain(load(bytes, at, n) | fold_lanes(n) | PREFIX_TAG)
     }
 }

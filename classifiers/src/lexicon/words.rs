@@ -7,7 +7,8 @@
 //!
 //! A word of at most eight bytes is its own key: the bytes as a little-endian `u64`, zero above
 //! them (no word byte is zero, so the key is injective). Folding to lower case is `| 0x20` on
-//! every byte of the word (digits, `$` and `&` already carry the bit). Longer words are hashed.
+//! every byte of the word (digits, `$` and `&` already carry the bit). Longer words are keyed by
+//! their first eight bytes and their length.
 
 pub(crate) static NORM: [u8; 256] = {
     let mut t = [b' '; 256];
@@ -103,45 +104,17 @@ pub(crate) fn fold_lanes(n: usize) -> u64 {
 }
 
 /// Key of the word `bytes[at..at + len]`, lower-cased with `fold`: the bytes themselves up to
-/// eight, a hash of them beyond.
+/// eight; beyond, the first eight with the length mixed into the top byte and bit 63 set (no
+/// short key has it). Long words with the same first eight bytes may share a key: the key only
+/// ever selects candidates, which the automaton confirms.
 #[inline(always)]
 pub(crate) fn word_key(bytes: &[u8], at: usize, len: usize, fold: bool) -> u64 {
-    let lanes = |n| if fold { fold_lanes(n) } else { 0 };
+    let n = len.min(8);
+    let head = load(bytes, at, n) | if fold { fold_lanes(n) } else { 0 };
     if len <= 8 {
-        return load(bytes, at, len) | lanes(len);
-    }
-    let mut h = (len as u64).wrapping_mul(K);
-    let mut k = 0;
-    while k < len {
-        let n = (len - k).min(8);
-        h = (h ^ (load(bytes, at + k, n) | lanes(n))).wrapping_mul(K);
-        h = h.rotate_left(29);
-        k += 8;
-    }
-    // Set a byte's high bit: never equal to the key of a short word.
-    (h ^ (h >> 31)) | HIGH
-}
-
-/// Hasher for the key sets: a full 64-bit mix (the keys of short words are raw bytes).
-#[derive(Default)]
-pub(crate) struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
-        h ^ (h >> 33)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+        head
+    } else {
+        (head ^ ((len as u64) << 57)) | (1 << 63)
     }
 }
 
