@@ -226,8 +226,17 @@ fn main() {
         findings.len(),
         digest(&findings)
     );
+    // For `perf record`: BENCH_ONLY=oneshot or stream64 runs nothing but those passes.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("stream64") {
+        let d = best_of(10, || {
+            stream(&c, black_box(&text), 64, |f| {
+                black_box(f);
+            });
+        });
+        println!("streaming    64 B chunks: {:7.0} MB/s", mbps(text.len(), d));
+        return;
+    }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("oneshot") {
-        // For `perf record`: nothing but one-shot passes.
         let d = best_of(10, || {
             black_box(c.classify(black_box(&text)));
         });

@@ -49,24 +49,36 @@ fn word_bytes8(x: u64) -> u64 {
 /// Bit k set when `bytes[at + k]` is a word byte, for up to 64 bytes (zero past the end).
 #[inline(always)]
 pub(crate) fn word_mask(bytes: &[u8], at: usize) -> u64 {
-    let mut block = [0u8; 64];
-    let src = match bytes.get(at..at + 64) {
-        Some(s) => s,
-        None => {
-            let rest = &bytes[at..];
-            block[..rest.len()].copy_from_slice(rest);
-            &block[..]
+    let lanes = |src: &[u8]| {
+        let mut m = 0u64;
+        for (k, lane) in src.chunks_exact(8).enumerate() {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(lane);
+            m |= gather(word_bytes8(u64::from_le_bytes(x))) << (8 * k);
         }
+        m
     };
-    let mut m = 0u64;
-    for (k, lane) in src.chunks_exact(8).enumerate() {
-        let mut x = [0u8; 8];
-        x.copy_from_slice(lane);
-        let hi = word_bytes8(u64::from_le_bytes(x));
-        // Gather the eight high bits into one byte.
-        m |= ((hi >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    match bytes.get(at..at + 64) {
+        Some(block) => lanes(block),
+        None => {
+            // The end of the text: whole lanes, then the last few bytes.
+            let rest = &bytes[at..];
+            let whole = rest.len() / 8 * 8;
+            let mut m = lanes(&rest[..whole]);
+            if whole < rest.len() {
+                let x = load(rest, whole, rest.len() - whole);
+                // Zero bytes past the end are not word bytes.
+                m |= gather(word_bytes8(x)) << whole;
+            }
+            m
+        }
     }
-    m
+}
+
+/// The high bits of the eight bytes of `hi`, gathered into one byte.
+#[inline(always)]
+fn gather(hi: u64) -> u64 {
+    (hi >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 /// Up to eight bytes of `bytes[at..at + n]` as a little-endian word, zero above them.
