@@ -5,7 +5,7 @@
 //! everything else (punctuation, whitespace, UTF-8 bytes) becomes a space. Each pattern is
 //! normalized the same way and gets a leading space, so a match can only begin at a word start:
 //! "ers" never fires inside "others". Word starts are found 64 bytes at a time and each word is
-//! looked up in the first-word filter (`words`); only a candidate runs the automaton. The
+//! looked up in the first-word filter (`starts`); only a candidate runs the automaton. The
 //! automaton is ASCII case-insensitive; tickers and ambiguous words are then checked against
 //! their exact spelling, and a match must end at a word boundary unless the pattern is a prefix
 //! (`acqui*`) or a credential marker (followed by its token).
