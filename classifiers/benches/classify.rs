@@ -4,7 +4,9 @@
 //! MB/s over ~8 MB of English prose with sparse hits, streaming MB/s with 64-byte and 1 KiB
 //! chunks (and their ratio to one-shot), and p50/p99 for classifying a 2 KB text.
 
-use parapet_classifiers::{Classifier, DealCodeName, Issuer, ListKind, Watchlist};
+use parapet_classifiers::{
+    Classification, Classifier, DealCodeName, Finding, Issuer, ListKind, Watchlist,
+};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -139,15 +141,24 @@ fn cpu_ns() -> Option<u64> {
     s.split_whitespace().next()?.parse().ok()
 }
 
-/// Best of `runs`, measured as on-CPU time when available, else wall time.
+/// Best of `runs` measurements of one call of `f`. A measurement repeats `f` for at least
+/// 300 ms: the kernel moves a thread's CPU time forward only every few milliseconds, so a single
+/// 30 ms call would be off by up to a tenth.
 fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
     (0..runs)
         .map(|_| {
             let (t, c) = (Instant::now(), cpu_ns());
-            f();
-            match (c, cpu_ns()) {
-                (Some(a), Some(b)) => Duration::from_nanos(b - a),
-                _ => t.elapsed(),
+            let mut calls = 0u32;
+            loop {
+                f();
+                calls += 1;
+                let spent = match (c, cpu_ns()) {
+                    (Some(a), Some(b)) => Duration::from_nanos(b - a),
+                    _ => t.elapsed(),
+                };
+                if spent >= Duration::from_millis(300) {
+                    return spent / calls;
+                }
             }
         })
         .min()
@@ -158,19 +169,31 @@ fn mbps(bytes: usize, d: Duration) -> f64 {
     bytes as f64 / d.as_secs_f64() / 1e6
 }
 
-fn stream(c: &Classifier, text: &str, chunk: usize) -> usize {
+/// FNV-1a over every finding's span, label and detector: equal digests before and after a
+/// change mean the same findings.
+fn digest(findings: &[Finding]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for f in findings {
+        let line = format!("{:?}{}{}{}", f.label, f.detector, f.span.start, f.span.end);
+        for b in line.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+fn stream(c: &Classifier, text: &str, chunk: usize, mut keep: impl FnMut(Vec<Finding>)) {
     let mut s = c.scanner();
-    let mut n = 0;
     let mut i = 0;
     while i < text.len() {
         let mut j = (i + chunk).min(text.len());
         while !text.is_char_boundary(j) {
             j += 1;
         }
-        n += s.feed(&text[i..j]).len();
+        keep(s.feed(&text[i..j]));
         i = j;
     }
-    n + s.finish().len()
+    keep(s.finish());
 }
 
 fn main() {
@@ -196,19 +219,46 @@ fn main() {
         println!("times are on-CPU time of this thread (the machine may be shared)");
     }
     let text = prose(&mut rng, &list, 8 << 20);
-    let findings = c.classify(&text).findings.len();
+    let findings = c.classify(&text).findings;
     println!(
-        "corpus: {:.1} MB of prose, {findings} findings",
-        text.len() as f64 / 1e6
+        "corpus: {:.1} MB of prose, {} findings (digest {:016x})",
+        text.len() as f64 / 1e6,
+        findings.len(),
+        digest(&findings)
     );
+    // For `perf record`: BENCH_ONLY=oneshot or stream64 runs nothing but those passes.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("stream64") {
+        let d = best_of(10, || {
+            stream(&c, black_box(&text), 64, |f| {
+                black_box(f);
+            });
+        });
+        println!("streaming    64 B chunks: {:7.0} MB/s", mbps(text.len(), d));
+        return;
+    }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("oneshot") {
+        let d = best_of(10, || {
+            black_box(c.classify(black_box(&text)));
+        });
+        println!("one-shot classify:      {:7.0} MB/s", mbps(text.len(), d));
+        return;
+    }
 
     let one = best_of(5, || {
         black_box(c.classify(black_box(&text)));
     });
     println!("one-shot classify:      {:7.0} MB/s", mbps(text.len(), one));
     for chunk in [64, 1024] {
+        let mut streamed = Vec::new();
+        stream(&c, &text, chunk, |f| streamed.extend(f));
+        if Classification::from_findings(streamed).findings != findings {
+            eprintln!("streaming with {chunk} B chunks found something else");
+            std::process::exit(1);
+        }
         let d = best_of(5, || {
-            black_box(stream(&c, black_box(&text), chunk));
+            stream(&c, black_box(&text), chunk, |f| {
+                black_box(f);
+            });
         });
         println!(
             "streaming {chunk:>5} B chunks: {:7.0} MB/s  ({:.2}x one-shot time)",

@@ -215,11 +215,16 @@ impl IdMatcher {
     fn trailing_bound(&self, st: &IdState, text: &Text<'_>) -> usize {
         let end = text.end();
         let lim = st.floor.max(end.saturating_sub(BACK_LIMIT));
-        let mut r = end;
-        while r > lim && is_token(text.at(r - 1)) {
-            r -= 1;
-        }
-        st.known.max(st.floor).max(r.saturating_sub(1))
+        let run = if lim < end {
+            text.slice(lim, end)
+                .iter()
+                .rev()
+                .take_while(|&&b| is_token(b))
+                .count()
+        } else {
+            0
+        };
+        st.known.max(st.floor).max((end - run).saturating_sub(1))
     }
 
     fn candidate_starts(&self, st: &mut IdState, text: &Text<'_>, p: usize) {

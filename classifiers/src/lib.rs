@@ -8,8 +8,10 @@
 //! cuts, and says how far the text can be released ([`Scanner::committed`]).
 //!
 //! Three layers feed one rule stage:
-//! - `lexicon`: one Aho-Corasick DFA over every word list (case-insensitive, word boundaries
-//!   built into the patterns), stepped byte by byte so its state carries across chunks;
+//! - `lexicon`: one Aho-Corasick automaton over every word list (case-insensitive, word
+//!   boundaries built into the patterns), run anchored only from the word starts that a
+//!   first-word filter lets through (a Bloom probe per word, a table of first words, a filter
+//!   on the next word), so most text never reaches the automaton;
 //! - `identifiers`: only where a digit or `@` appears, an anchored regex DFA proposes cards,
 //!   SSNs, IBANs, ISINs, CUSIPs, routing and account numbers, e-mails and phones, and the
 //!   check-digit validators of `validators` keep the well-formed ones;

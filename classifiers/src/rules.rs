@@ -101,6 +101,11 @@ impl RuleState {
     }
 
     fn retain_hit(&mut self, hit: Hit) {
+        // Hits mostly come in order: then it is a push.
+        if self.retained.last().is_none_or(|h| h.start <= hit.start) {
+            self.retained.push(hit);
+            return;
+        }
         let at = self.retained.partition_point(|h| h.start <= hit.start);
         self.retained.insert(at, hit);
     }
@@ -238,6 +243,10 @@ impl RuleState {
         let mut near = std::mem::take(&mut self.near);
         near.clear();
         for p in self.around(a.start, a.end, cfg.proximity_bytes) {
+            // Only terms are partners (issuer mentions are kept for the shadowing test).
+            if p.term().is_none() {
+                continue;
+            }
             let close = if p.start >= a.end {
                 p.start - a.end <= cfg.proximity_bytes
                     && text.words_between(a.end, p.start) <= cfg.proximity_words

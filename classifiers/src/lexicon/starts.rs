@@ -1,0 +1,239 @@
+//! Which text words may begin a pattern, and whether the automaton must run from them.
+//!
+//! A pattern whose head (the pattern after its leading space) opens with a word can only begin
+//! at a text word equal to that word: case-insensitively, or exactly when every spelling with
+//! that first word is exact (tickers, one-word aliases). A one-probe bitset over folded word
+//! keys rejects almost every word; the rest are looked up in a table of first words, which says
+//! what else is needed:
+//! - a pattern that *is* the word (`quarter`, `shares`) is the match itself, no automaton;
+//! - patterns that go on past the word (`the desk is long`) need the automaton only when the
+//!   next word's first three bytes can continue one of them (a second bitset over pairs);
+//! - patterns that end in separators (`ghp_` + token) always run the automaton.
+//!
+//! Single-word prefix patterns (`acqui*`, `AKIA` + token) are tested on the word's first three
+//! folded bytes and always run the automaton. Every answer here is "maybe": the automaton and
+//! the spelling checks decide.
+
+use super::keyset::{Bloom, KeyTable};
+use super::words::{fold_lanes, is_word, load, word_key, K};
+use super::{Meta, Tail};
+use std::collections::HashMap;
+
+/// Marks the key of a prefix start in the first-word filter: no word key has this bit alone
+/// (short keys are ASCII bytes, long ones also carry bit 63).
+const PREFIX_TAG: u64 = 1 << 62;
+/// Bytes a folded word can hold.
+const FOLDED_WORD_BYTES: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789$&";
+
+#[inline(always)]
+fn pair_key(first: u64, second: u64) -> u64 {
+    first.wrapping_mul(K).rotate_left(23) ^ second
+}
+
+/// Patterns that go on past their first word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) enum Longer {
+    /// None.
+    #[default]
+    No,
+    /// Some; each has a second word, so the pair bitset can rule them out.
+    Paired,
+    /// Some end in separators right after the word: the automaton always runs.
+    Always,
+}
+
+/// What a text word equal (folded) to a first word needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Entry {
+    /// The pattern that is exactly this word, if any.
+    pub single: Option<u32>,
+    pub longer: Longer,
+    /// Some pattern opening with this word has a case-insensitive spelling (else the word must
+    /// be one of the exact spellings).
+    folded: bool,
+}
+
+pub(crate) struct Starts {
+    /// Folded first words, and the folded three-byte starts of prefix patterns (tagged).
+    first: Bloom,
+    table: KeyTable<Entry>,
+    /// Exact first words of patterns with an exact spelling.
+    exact: KeyTable<()>,
+    /// (folded first word, folded start of the second word).
+    pairs: Bloom,
+    has_prefix: bool,
+}
+
+/// [`Starts`] while it is being filled.
+struct Builder {
+    first: Bloom,
+    table: HashMap<u64, Entry>,
+    exact: HashMap<u64, ()>,
+    pairs: Bloom,
+    has_prefix: bool,
+}
+
+impl Builder {
+    /// Adds automaton pattern `pid`: `head` is its normalized text without the leading space,
+    /// `metas` its spellings.
+    fn add(&mut self, pid: u32, head: &[u8], metas: &[Meta]) {
+        let open = metas.iter().any(|m| m.tail != Tail::Boundary);
+        let first_len = head.iter().position(|&b| b == b' ');
+        if first_len.is_none() && open {
+            self.has_prefix = true;
+            for key in start_keys(head, false) {
+                self.first.insert(key | PREFIX_TAG);
+            }
+            return;
+        }
+        let first_len = first_len.unwrap_or(head.len());
+        if first_len == 0 {
+            // Opens with separators: found by the lead walks.
+            return;
+        }
+        let key = word_key(head, 0, first_len, false);
+        self.first.insert(key);
+        let entry = self.table.entry(key).or_default();
+        for m in metas {
+            match &m.exact {
+                Some(e) => {
+                    self.exact.insert(word_key(e, 0, first_len, false), ());
+                }
+                None => entry.folded = true,
+            }
+        }
+        let rest = &head[first_len..];
+        let Some(second_at) = rest.iter().position(|&b| b != b' ') else {
+            if rest.is_empty() {
+                entry.single = Some(pid);
+            } else {
+                entry.longer = Longer::Always;
+            }
+            return;
+        };
+        entry.longer = entry.longer.max(Longer::Paired);
+        let second = &rest[second_at..];
+        let second_len = second.iter().position(|&b| b == b' ');
+        let complete = second_len.is_some() || !open;
+        let second = &second[..second_len.unwrap_or(second.len())];
+        for k in start_keys(second, complete) {
+            self.pairs.insert(pair_key(key, k));
+        }
+    }
+}
+
+/// Every folded key of up to three bytes that a word starting with `word` can have: `word`
+/// itself when `complete`, and when not, also every longer word it begins.
+fn start_keys(word: &[u8], complete: bool) -> Vec<u64> {
+    let head = &word[..word.len().min(3)];
+    let key = |s: &[u8]| {
+        s.iter()
+            .enumerate()
+            .fold(0u64, |x, (k, &b)| x | (u64::from(b) << (8 * k)))
+    };
+    let mut keys = vec![head.to_vec()];
+    if !complete {
+        let mut grow = keys.clone();
+        while grow.first().is_some_and(|s| s.len() < 3) {
+            grow = grow
+                .into_iter()
+                .flat_map(|s| {
+                    FOLDED_WORD_BYTES.iter().map(move |&b| {
+                        let mut t = s.clone();
+                        t.push(b);
+                        t
+                    })
+                })
+                .collect();
+            keys.extend(grow.iter().cloned());
+        }
+    }
+    keys.iter().map(|s| key(s)).collect()
+}
+
+impl Starts {
+    /// From the automaton's patterns: (pattern id, normalized text without the leading space,
+    /// spellings).
+    pub(crate) fn new<'a>(patterns: impl Iterator<Item = (u32, &'a [u8], &'a [Meta])>) -> Starts {
+        let mut b = Builder {
+            first: Bloom::new(),
+            table: HashMap::new(),
+            exact: HashMap::new(),
+            pairs: Bloom::new(),
+            has_prefix: false,
+        };
+        for (pid, head, metas) in patterns {
+            b.add(pid, head, metas);
+        }
+        Starts {
+            first: b.first,
+            table: KeyTable::new(b.table.into_iter()),
+            exact: KeyTable::new(b.exact.into_iter()),
+            pairs: b.pairs,
+            has_prefix: b.has_prefix,
+        }
+    }
+
+    /// The quick test: false when no pattern can begin at the word `bytes[at..at + len]`
+    /// (one bitset probe, two with prefix patterns).
+    #[inline(always)]
+    pub(crate) fn may_begin(&self, bytes: &[u8], at: usize, len: usize) -> bool {
+        let n = len.min(8);
+        let head = load(bytes, at, n) | fold_lanes(n);
+        let key = if len <= 8 {
+            head
+        } else {
+            word_key(bytes, at, len, true)
+        };
+        self.first.may_contain(key)
+            || (self.has_prefix && self.first.may_contain((head & 0xFF_FFFF) | PREFIX_TAG))
+    }
+
+    /// The entry of the whole word `bytes[at..at + len]` with its folded key, if a pattern may
+    /// begin with it.
+    #[inline(always)]
+    pub(crate) fn entry(&self, bytes: &[u8], at: usize, len: usize) -> Option<(u64, Entry)> {
+        let folded = word_key(bytes, at, len, true);
+        let entry = self.table.get(folded)?;
+        if entry.folded || self.exact.get(word_key(bytes, at, len, false)).is_some() {
+            Some((folded, entry))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a pattern going on past the word with folded key `first`, which ends at `end`,
+    /// may continue with the text that follows.
+    #[inline(always)]
+    pub(crate) fn may_pair(&self, first: u64, bytes: &[u8], end: usize, eof: bool) -> bool {
+        let n = bytes.len();
+        let mut j = end;
+        while j < n && !is_word(bytes[j]) {
+            j += 1;
+        }
+        if j == n {
+            // The next word is not in view (or there is none): the automaton decides.
+            return true;
+        }
+        let mut k = j;
+        while k < n && k < j + 3 && is_word(bytes[k]) {
+            k += 1;
+        }
+        if k == n && k < j + 3 && !eof {
+            return true;
+        }
+        let second = load(bytes, j, k - j) | fold_lanes(k - j);
+        self.pairs.may_contain(pair_key(first, second))
+    }
+
+    /// Whether a single-word prefix pattern may begin at the word `bytes[at..at + len]`.
+    #[inline(always)]
+    pub(crate) fn may_prefix(&self, bytes: &[u8], at: usize, len: usize) -> bool {
+        if !self.has_prefix {
+            return false;
+        }
+        let n = len.min(3);
+        self.first
+            .may_contain(load(bytes, at, n) | fold_lanes(n) | PREFIX_TAG)
+    }
+}

@@ -1,0 +1,158 @@
+//! Words: which bytes form them, found 64 at a time, and the key each word is looked up by.
+//!
+//! A word is a run of bytes that [`NORM`] keeps (ASCII letters, digits, `$`, `&`). Word bytes
+//! are found 64 at a time with SWAR arithmetic on `u64` lanes ([`word_mask`]), so the scan
+//! touches each byte a handful of ALU operations, never a table, and jumps from word start to
+//! word start with `trailing_zeros`.
+//!
+//! A word of at most eight bytes is its own key: the bytes as a little-endian `u64`, zero above
+//! them (no word byte is zero, so the key is injective). Folding to lower case is `| 0x20` on
+//! every byte of the word (digits, `$` and `&` already carry the bit). Longer words are keyed by
+//! their first eight bytes and their length.
+
+pub(crate) static NORM: [u8; 256] = {
+    let mut t = [b' '; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() || b == b'$' || b == b'&' {
+            t[i] = b;
+        }
+        i += 1;
+    }
+    t
+};
+
+#[inline(always)]
+pub(crate) fn is_word(b: u8) -> bool {
+    NORM[usize::from(b)] != b' '
+}
+
+const ONES: u64 = u64::MAX / 255;
+const HIGH: u64 = ONES * 0x80;
+pub(crate) const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The high bit of each byte of `x` that is a word byte.
+#[inline(always)]
+fn word_bytes8(x: u64) -> u64 {
+    // 7-bit lanes, so the additions below never carry into the next byte.
+    let y = x & !HIGH;
+    let lower = y | (ONES * 0x20);
+    let letter = (lower + ONES * (0x80 - b'a' as u64)) & !(lower + ONES * (0x7F - b'z' as u64));
+    let digit = (y + ONES * (0x80 - b'0' as u64)) & !(y + ONES * (0x7F - b'9' as u64));
+    // `$` (0x24) and `&` (0x26) are the bytes with `b | 2 == 0x26`; a lane is zero iff
+    // adding 0x7F leaves its high bit clear.
+    let sym = !(((y | (ONES * 0x02)) ^ (ONES * 0x26)) + ONES * 0x7F);
+    (letter | digit | sym) & !x & HIGH
+}
+
+/// Bit k set when `bytes[at + k]` is a word byte, for up to 64 bytes (zero past the end).
+#[inline(always)]
+pub(crate) fn word_mask(bytes: &[u8], at: usize) -> u64 {
+    let lanes = |src: &[u8]| {
+        let mut m = 0u64;
+        for (k, lane) in src.chunks_exact(8).enumerate() {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(lane);
+            m |= gather(word_bytes8(u64::from_le_bytes(x))) << (8 * k);
+        }
+        m
+    };
+    match bytes.get(at..at + 64) {
+        Some(block) => lanes(block),
+        None => {
+            // The end of the text: whole lanes, then the last few bytes.
+            let rest = &bytes[at..];
+            let whole = rest.len() / 8 * 8;
+            let mut m = lanes(&rest[..whole]);
+            if whole < rest.len() {
+                let x = load(rest, whole, rest.len() - whole);
+                // Zero bytes past the end are not word bytes.
+                m |= gather(word_bytes8(x)) << whole;
+            }
+            m
+        }
+    }
+}
+
+/// The high bits of the eight bytes of `hi`, gathered into one byte.
+#[inline(always)]
+fn gather(hi: u64) -> u64 {
+    (hi >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// Up to eight bytes of `bytes[at..at + n]` as a little-endian word, zero above them.
+#[inline(always)]
+pub(crate) fn load(bytes: &[u8], at: usize, n: usize) -> u64 {
+    let x = match bytes.get(at..at + 8) {
+        Some(s) => {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(s);
+            u64::from_le_bytes(x)
+        }
+        None => {
+            let mut x = 0u64;
+            for (k, &b) in bytes[at..at + n.min(8)].iter().enumerate() {
+                x |= u64::from(b) << (8 * k);
+            }
+            x
+        }
+    };
+    if n >= 8 {
+        x
+    } else {
+        x & ((1u64 << (8 * n)) - 1)
+    }
+}
+
+/// `0x20` on each of the first `n` bytes (at most eight).
+#[inline(always)]
+pub(crate) fn fold_lanes(n: usize) -> u64 {
+    if n >= 8 {
+        ONES * 0x20
+    } else {
+        (ONES * 0x20) & ((1u64 << (8 * n)) - 1)
+    }
+}
+
+/// Key of the word `bytes[at..at + len]`, lower-cased with `fold`: the bytes themselves up to
+/// eight; beyond, the first eight with the length mixed into the top byte and bit 63 set (no
+/// short key has it). Long words with the same first eight bytes may share a key: the key only
+/// ever selects candidates, which the automaton confirms.
+#[inline(always)]
+pub(crate) fn word_key(bytes: &[u8], at: usize, len: usize, fold: bool) -> u64 {
+    let n = len.min(8);
+    let head = load(bytes, at, n) | if fold { fold_lanes(n) } else { 0 };
+    if len <= 8 {
+        head
+    } else {
+        (head ^ ((len as u64) << 57)) | (1 << 63)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_mask_marks_exactly_the_bytes_norm_keeps() {
+        let bytes: Vec<u8> = (0u8..=255).chain((0u8..=255).rev()).collect();
+        for at in [0, 1, 7, 64, 130, 300, 450, 511] {
+            let m = word_mask(&bytes, at);
+            for k in 0..64 {
+                let want = bytes.get(at + k).is_some_and(|&b| is_word(b));
+                assert_eq!((m >> k) & 1 == 1, want, "byte {:?}", bytes.get(at + k));
+            }
+        }
+    }
+
+    #[test]
+    fn folded_keys_equal_lower_case_keys() {
+        let text = b"Quarterly QUARTERLY quarterly $HLVB $hlvb P&L";
+        assert_eq!(word_key(text, 0, 9, true), word_key(text, 20, 9, false));
+        assert_eq!(word_key(text, 10, 9, true), word_key(text, 20, 9, false));
+        assert_eq!(word_key(text, 30, 5, true), word_key(text, 36, 5, false));
+        assert_ne!(word_key(text, 30, 5, false), word_key(text, 36, 5, false));
+        assert_eq!(word_key(text, 42, 3, true), word_key(b"p&l", 0, 3, false));
+    }
+}
