@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use crate::audit::read::{parse_record, PAGE};
+use crate::audit::read::parse_record;
+use crate::audit::scan::{scan, seek, Page, PageVisitor, Place, TsWindow};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::Caller;
@@ -198,39 +199,44 @@ impl Examination {
         }
     }
 
-    /// Spend of the records with `since <= ts < until`, grouped. Reads the whole log: record
-    /// timestamps are taken when a call starts and several instances commit out of order, so
-    /// no prefix can be skipped by time alone.
+    /// Spend of the records with `since <= ts < until`, grouped: one pass from where `since`
+    /// can begin (`audit::scan::seek`) to where `until` is certainly past.
     pub async fn spend(
         &self,
         group_by: GroupBy,
         since: Option<&str>,
         until: Option<&str>,
     ) -> Result<Spend, ApiError> {
-        let mut spend = Spend::new(group_by);
-        let mut after = 0u64;
-        loop {
-            let page = self
-                .store
-                .audit_range(after, PAGE)
-                .await
-                .map_err(unavailable)?;
-            let Some((last, _)) = page.last() else {
-                break;
-            };
-            after = *last;
-            for (seq, json) in &page {
-                let r = parse_record(*seq, json).map_err(ApiError::Internal)?;
-                let ts = r.ts.as_str();
-                if since.is_some_and(|s| ts < s) || until.is_some_and(|u| ts >= u) {
-                    continue;
-                }
-                spend.add(&r);
-            }
-            if page.len() < PAGE {
-                break;
+        let after = match since {
+            Some(s) => seek(self.store.as_ref(), s).await.map_err(unavailable)?,
+            None => 0,
+        };
+        let visitor = SpendVisitor {
+            spend: Spend::new(group_by),
+            window: TsWindow::new(since, until),
+        };
+        let scanned = scan(self.store.as_ref(), after, None, visitor, |_, _| {})
+            .await
+            .map_err(ApiError::StoreUnavailable)?;
+        Ok(scanned.visitor.spend)
+    }
+}
+
+struct SpendVisitor {
+    spend: Spend,
+    window: TsWindow,
+}
+
+impl PageVisitor for SpendVisitor {
+    fn visit(&mut self, page: &Page) -> Result<bool, String> {
+        for (seq, json) in page {
+            let r = parse_record(*seq, json)?;
+            match self.window.place(&r.ts) {
+                Place::Inside => self.spend.add(&r),
+                Place::Before | Place::After => {}
+                Place::Beyond => return Ok(false),
             }
         }
-        Ok(spend)
+        Ok(true)
     }
 }
