@@ -17,6 +17,7 @@ use crate::store::{Docs, Store, StoreError};
 pub mod inventory;
 pub mod limits;
 pub mod pricing;
+pub mod report;
 pub mod settle;
 pub mod spend;
 pub mod tokens;
@@ -25,6 +26,17 @@ use inventory::{Classification, InventoryEntry, InventoryUpdate};
 use limits::{Estimate, LimitKind, Limits};
 use pricing::Pricing;
 use spend::{GroupBy, Spend};
+
+/// Every inventory entry: its classification and its totals.
+pub async fn load_inventory(store: &dyn Store) -> Result<Vec<InventoryEntry>, StoreError> {
+    let docs: Vec<Classification> = store.list_docs().await?;
+    let mut out = Vec::with_capacity(docs.len());
+    for c in docs {
+        let totals = store.inventory_totals(&c.id).await?;
+        out.push(InventoryEntry::new(c, totals));
+    }
+    Ok(out)
+}
 
 pub struct Examination {
     store: Arc<dyn Store>,
@@ -157,17 +169,9 @@ impl Examination {
     }
 
     pub async fn inventory(&self) -> Result<Vec<InventoryEntry>, ApiError> {
-        let docs: Vec<Classification> = self.store.list_docs().await.map_err(unavailable)?;
-        let mut out = Vec::with_capacity(docs.len());
-        for c in docs {
-            let totals = self
-                .store
-                .inventory_totals(&c.id)
-                .await
-                .map_err(unavailable)?;
-            out.push(InventoryEntry::new(c, totals));
-        }
-        Ok(out)
+        load_inventory(self.store.as_ref())
+            .await
+            .map_err(unavailable)
     }
 
     pub async fn entry(&self, id: &str) -> Result<InventoryEntry, ApiError> {

@@ -28,6 +28,10 @@ pub enum Collection {
     Grants,
     /// AI inventory entries (`examination::inventory`).
     Inventory,
+    /// Examination reports as generated, by report id.
+    Reports,
+    /// Which report answers a (type, period) and until when (`examination::report::cache`).
+    ReportCache,
 }
 
 impl Collection {
@@ -44,6 +48,8 @@ impl Collection {
             Collection::Approvals => "approvals",
             Collection::Grants => "grants",
             Collection::Inventory => "inventory",
+            Collection::Reports => "reports",
+            Collection::ReportCache => "report_cache",
         }
     }
 }
