@@ -178,7 +178,7 @@ pub fn section(
             "virtual_keys": states_json(&keys),
             "agent_credentials": creds,
             "distinct_keys_used_in_period": window.keys.len(),
-            "distinct_callers_in_period": window.callers.len(),
+            "distinct_callers_in_period": window.caller_count(),
             "calls_in_period": window.calls,
             "refused_calls_by_code": window.refusals,
             "agent_credential_calls": window.aida_calls,

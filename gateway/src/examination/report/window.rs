@@ -96,7 +96,30 @@ pub struct Window {
     pub aida_calls: u64,
     pub aida_scope_denied: u64,
     pub keys: BTreeSet<String>,
-    pub callers: BTreeSet<String>,
+    /// caller kind -> caller ids.
+    pub callers: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Counts one under `key`, allocating the key only the first time it is seen.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
+/// The value under `key`, allocating the key only the first time it is seen.
+#[expect(
+    clippy::expect_used,
+    reason = "the key is inserted just above; returning a `get_mut` borrow early does not pass the borrow checker"
+)]
+fn slot<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("present")
 }
 
 impl Window {
@@ -104,17 +127,21 @@ impl Window {
         self.records += 1;
         self.first_seq = Some(self.first_seq.map_or(seq, |s| s.min(seq)));
         self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
-        *self.by_kind.entry(r.kind.to_string()).or_default() += 1;
+        bump(&mut self.by_kind, &r.kind);
         if r.kind != "llm.call" && r.kind != "a2a.dispatch" {
             return;
         }
         self.calls += 1;
         if let Some(k) = &r.caller.key_id {
-            self.keys.insert(k.to_string());
+            if !self.keys.contains(k.as_ref()) {
+                self.keys.insert(k.to_string());
+            }
         }
         if !r.caller.id.is_empty() {
-            self.callers
-                .insert(format!("{}:{}", r.caller.kind, r.caller.id));
+            let ids = slot(&mut self.callers, &r.caller.kind);
+            if !ids.contains(r.caller.id.as_ref()) {
+                ids.insert(r.caller.id.to_string());
+            }
         }
         if r.aida_credential_id.is_some() {
             self.aida_calls += 1;
@@ -124,11 +151,10 @@ impl Window {
         }
         let failed = match &r.response {
             Some(resp) if resp.status >= 400 => {
-                let code = resp
-                    .error
-                    .as_deref()
-                    .map_or_else(|| resp.status.to_string(), str::to_string);
-                *self.refusals.entry(code).or_default() += 1;
+                match resp.error.as_deref() {
+                    Some(code) => bump(&mut self.refusals, code),
+                    None => bump(&mut self.refusals, &resp.status.to_string()),
+                }
                 true
             }
             _ => false,
@@ -138,12 +164,7 @@ impl Window {
             return;
         };
         let model = req.model_served.as_deref().unwrap_or("");
-        let m = self
-            .providers
-            .entry(provider.to_string())
-            .or_default()
-            .entry(model.to_string())
-            .or_default();
+        let m = slot(slot(&mut self.providers, provider), model);
         m.requests += 1;
         m.failed += u64::from(failed);
         if let Some(u) = &r.usage {
@@ -179,10 +200,17 @@ impl Window {
         self.aida_calls += o.aida_calls;
         self.aida_scope_denied += o.aida_scope_denied;
         self.keys.extend(o.keys);
-        self.callers.extend(o.callers);
+        for (kind, ids) in o.callers {
+            self.callers.entry(kind).or_default().extend(ids);
+        }
     }
 
     /// Use of `(provider, model)` in the period.
+    /// Distinct callers (kind and id) of the period's calls.
+    pub fn caller_count(&self) -> usize {
+        self.callers.values().map(BTreeSet::len).sum()
+    }
+
     pub fn model_use(&self, provider: &str, model: &str) -> Option<&ModelUse> {
         self.providers.get(provider)?.get(model)
     }
