@@ -23,6 +23,7 @@ use crate::audit::Audit;
 use crate::barriers::Guard;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::examination::report::service::Reports;
 use crate::examination::Examination;
 use crate::identity::Identity;
 use crate::policy::PolicyEngine;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub approvals: Arc<Approvals>,
     /// Pricing, inventory, spend, budgets and rate limits.
     pub exam: Arc<Examination>,
+    /// Examination reports.
+    pub reports: Reports,
     pub started_unix: i64,
     secrets: SecretDetector,
 }
@@ -112,6 +115,13 @@ impl AppState {
         let approvals = Arc::new(Approvals::new(policy.clone(), audit.clone()));
         approvals.spawn_sweeper();
         let exam = Arc::new(Examination::new(store.clone(), &cfg));
+        let reports = Reports::new(
+            store.clone(),
+            audit.clone(),
+            aida.is_some(),
+            cfg.policies.enforce,
+            guard.cfg().retention.as_secs() / 86_400,
+        );
         Ok(AppState {
             cfg,
             store,
@@ -126,6 +136,7 @@ impl AppState {
             policy,
             approvals,
             exam,
+            reports,
             started_unix: chrono::Utc::now().timestamp(),
             secrets,
         })
@@ -280,6 +291,8 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
             get(routes::examination::entry).put(routes::examination::classify),
         )
         .route("/api/spend", get(routes::examination::spend))
+        .route("/api/examination/report", post(routes::report::create))
+        .route("/api/examination/report/{id}", get(routes::report::get))
         .route("/api/audit/events", get(routes::audit::events))
         .route("/api/audit/verify", get(routes::audit::verify))
         .route("/api/audit/export", get(routes::audit::export))

@@ -8,6 +8,7 @@ Environment: PARAPET_BASE_URL, PARAPET_KEY, PARAPET_ADMIN_URL, PARAPET_ADMIN_TOK
 Run by tests/tests/python_sdk.rs, which starts the mock and the gateway.
 """
 
+import datetime
 import json
 import os
 import time
@@ -41,6 +42,14 @@ def price(model, prompt, completion):
 def admin_get(path):
     req = urllib.request.Request(ADMIN_URL + path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+def admin_post(path, body):
+    req = urllib.request.Request(
+        ADMIN_URL + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
         return json.load(r)
 
 
@@ -86,3 +95,17 @@ def test_inventory_lists_both_models_with_counts_and_costs_to_the_cent():
     for model, (n, cost) in expected.items():
         assert by_model[model]["requests"] == n
         assert abs(by_model[model]["cost_usd"] - cost) < 1e-6
+
+    # The FFIEC report of the last hour shows the same use and cost per model, over a verified chain.
+    now = datetime.datetime.now(datetime.timezone.utc)
+    period = {"period_start": (now - datetime.timedelta(hours=1)).isoformat(),
+              "period_end": (now + datetime.timedelta(minutes=1)).isoformat()}
+    report = admin_post("/api/examination/report", {"report_type": "FFIEC", **period})
+    ffiec = report["sections"]["ffiec"]
+    used = {m["model"]: m for p in ffiec["third_party_providers"] for m in p["models"]}
+    for model, (n, cost) in expected.items():
+        assert used[model]["requests"] == n, used[model]
+        assert abs(used[model]["cost_usd"] - cost) < 1e-6
+    assert ffiec["audit_completeness"]["chain_verification"]["ok"] is True
+    again = admin_post("/api/examination/report", {"report_type": "FFIEC", **period})
+    assert again["id"] == report["id"] and again["cached"] is True

@@ -16,6 +16,9 @@ pub mod checkpoint;
 pub mod export;
 pub mod read;
 pub mod record;
+pub mod scan;
+#[cfg(test)]
+pub mod testlog;
 pub mod verify;
 pub mod witness;
 pub mod writer;

@@ -10,15 +10,13 @@ use super::checkpoint::{Checkpoint, CheckpointVerifier};
 use super::record::Record;
 use sha2::Digest;
 
-use super::verify::{ChainVerifier, Chained, Report};
+use super::scan::{scan, NoVisitor, Verify};
+use super::verify::{Chained, Report};
 use super::Audit;
 use crate::store::Store;
 
 /// Records read from the store per page.
 pub const PAGE: usize = 5_000;
-
-/// Pages read from the store at once while verifying.
-const READ_AHEAD: usize = 4;
 
 /// A verification result: the chain report plus checkpoint notes that did not verify.
 #[derive(Debug, Serialize)]
@@ -53,7 +51,7 @@ pub fn open_checkpoints(
 }
 
 /// The start of a log whose prefix was trimmed: the checkpoint at `first_seq - 1` vouches for it.
-fn start_for(first_seq: u64, checkpoints: &[Checkpoint]) -> Option<(u64, String)> {
+pub(crate) fn start_for(first_seq: u64, checkpoints: &[Checkpoint]) -> Option<(u64, String)> {
     if first_seq <= 1 {
         return None;
     }
@@ -155,7 +153,7 @@ impl Chained for StoredRecord {
 }
 
 /// Reads the place of each record of a page, in parallel on the available cores.
-fn parse_page(page: Vec<(u64, Vec<u8>)>) -> Result<Vec<StoredRecord>, String> {
+pub(crate) fn parse_page(page: Vec<(u64, Vec<u8>)>) -> Result<Vec<StoredRecord>, String> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -190,91 +188,21 @@ fn parse_page(page: Vec<(u64, Vec<u8>)>) -> Result<Vec<StoredRecord>, String> {
 }
 
 /// Verifies the whole log in `store`, page by page; `progress(done, total)` after each page.
-/// The next page is read from the store while the current one is parsed and hashed (on the
-/// blocking pool, in parallel).
+/// The next pages are read from the store while the current one is parsed and hashed (on the
+/// blocking pool, in parallel); reading stops at the first break.
 pub async fn verify_store(
     store: &dyn Store,
     verifier: Option<&CheckpointVerifier>,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> Result<Verification, String> {
-    let notes = store.checkpoints().await.map_err(|e| e.to_string())?;
-    let (checkpoints, invalid) = open_checkpoints(&notes, verifier);
-    let total = store.audit_head().await.map_err(|e| e.to_string())?.0;
-    // Seqs are contiguous, so page boundaries are known up front and several pages are read
-    // at once (in order). A missing record only shifts a page; the verifier reports the gap.
-    let first = store
-        .audit_range(0, 1)
-        .await
-        .map_err(|e| e.to_string())?
-        .first()
-        .map(|(s, _)| *s);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<(u64, Vec<u8>)>, String>>(2);
-    let reader = async move {
-        use futures_util::StreamExt;
-        let Some(first) = first else {
-            let _ = tx.send(Ok(vec![])).await;
-            return;
-        };
-        let starts = (first..=total.max(first)).step_by(PAGE);
-        let mut pages = futures_util::stream::iter(starts)
-            .map(|lo| async move {
-                store
-                    .audit_range(lo - 1, PAGE)
-                    .await
-                    .map_err(|e| e.to_string())
-            })
-            .buffered(READ_AHEAD);
-        while let Some(page) = pages.next().await {
-            // A page emptied by deletions is skipped: the next one shows the gap.
-            if page.as_ref().is_ok_and(Vec::is_empty) {
-                continue;
-            }
-            if tx.send(page).await.is_err() {
-                return;
-            }
-        }
-        // The end (records appended while verifying are left to the next verification).
-        let _ = tx.send(Ok(vec![])).await;
+    let verify = Verify {
+        verifier,
+        stop_at_break: true,
     };
-    let checker = async {
-        let mut chain: Option<ChainVerifier> = None;
-        let mut done = 0u64;
-        while let Some(page) = rx.recv().await {
-            let page = page?;
-            if page.is_empty() {
-                break;
-            }
-            let first = page[0].0;
-            let mut v = chain.take().unwrap_or_else(|| {
-                ChainVerifier::new(start_for(first, &checkpoints), checkpoints.clone())
-            });
-            let n = page.len() as u64;
-            let v = tokio::task::spawn_blocking(move || -> Result<ChainVerifier, String> {
-                v.push_batch(&parse_page(page)?);
-                Ok(v)
-            })
-            .await
-            .map_err(|e| e.to_string())??;
-            done += n;
-            progress(done, total);
-            let broken = v.first_break().is_some();
-            chain = Some(v);
-            if broken {
-                break;
-            }
-        }
-        drop(rx);
-        Ok::<_, String>(chain)
-    };
-    let ((), chain) = tokio::join!(reader, checker);
-    let report = chain?
-        .unwrap_or_else(|| ChainVerifier::new(None, checkpoints))
-        .finish();
-    Ok(Verification {
-        ok: report.first_break.is_none() && invalid.is_empty(),
-        report,
-        invalid_checkpoints: invalid,
-    })
+    let scanned = scan(store, 0, Some(verify), NoVisitor, progress).await?;
+    scanned
+        .verification
+        .ok_or_else(|| "the scan did not verify".to_string())
 }
 
 /// Runs `verify_store`, and when the chain is broken records that fact (`audit.chain_broken`)

@@ -10,6 +10,7 @@ pub mod classify;
 pub mod credentials;
 pub mod keys;
 pub mod policy;
+pub mod report;
 pub mod serve;
 
 /// Exit status for a configuration error (EX_CONFIG is 78; the design fixes 64, EX_USAGE).
@@ -57,6 +58,14 @@ enum Command {
         #[command(subcommand)]
         command: policy::PolicyCommand,
     },
+    /// An examination report (SR11-7, FINRA, FFIEC, EU_AI_ACT, COMPREHENSIVE) from a running
+    /// gateway, as JSON.
+    Report {
+        #[command(flatten)]
+        report: report::ReportArgs,
+        #[command(flatten)]
+        admin: keys::AdminArgs,
+    },
     /// Manage virtual keys through the admin API of a running gateway.
     Keys {
         #[command(subcommand)]
@@ -84,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Classify { watchlist } => classify::run(watchlist),
         Command::Audit { command } => runtime.block_on(audit::run(command)),
         Command::Policy { command } => policy::run(command),
+        Command::Report { report, admin } => runtime.block_on(report::run(report, admin)),
         Command::Credentials { command, admin } => {
             runtime.block_on(credentials::run(command, admin))
         }

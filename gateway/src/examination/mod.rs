@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use crate::audit::read::{parse_record, PAGE};
+use crate::audit::read::parse_record;
+use crate::audit::scan::{scan, seek, Page, PageVisitor, Place, TsWindow};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::Caller;
@@ -16,6 +17,7 @@ use crate::store::{Docs, Store, StoreError};
 pub mod inventory;
 pub mod limits;
 pub mod pricing;
+pub mod report;
 pub mod settle;
 pub mod spend;
 pub mod tokens;
@@ -24,6 +26,17 @@ use inventory::{Classification, InventoryEntry, InventoryUpdate};
 use limits::{Estimate, LimitKind, Limits};
 use pricing::Pricing;
 use spend::{GroupBy, Spend};
+
+/// Every inventory entry: its classification and its totals.
+pub async fn load_inventory(store: &dyn Store) -> Result<Vec<InventoryEntry>, StoreError> {
+    let docs: Vec<Classification> = store.list_docs().await?;
+    let mut out = Vec::with_capacity(docs.len());
+    for c in docs {
+        let totals = store.inventory_totals(&c.id).await?;
+        out.push(InventoryEntry::new(c, totals));
+    }
+    Ok(out)
+}
 
 pub struct Examination {
     store: Arc<dyn Store>,
@@ -156,17 +169,9 @@ impl Examination {
     }
 
     pub async fn inventory(&self) -> Result<Vec<InventoryEntry>, ApiError> {
-        let docs: Vec<Classification> = self.store.list_docs().await.map_err(unavailable)?;
-        let mut out = Vec::with_capacity(docs.len());
-        for c in docs {
-            let totals = self
-                .store
-                .inventory_totals(&c.id)
-                .await
-                .map_err(unavailable)?;
-            out.push(InventoryEntry::new(c, totals));
-        }
-        Ok(out)
+        load_inventory(self.store.as_ref())
+            .await
+            .map_err(unavailable)
     }
 
     pub async fn entry(&self, id: &str) -> Result<InventoryEntry, ApiError> {
@@ -198,39 +203,44 @@ impl Examination {
         }
     }
 
-    /// Spend of the records with `since <= ts < until`, grouped. Reads the whole log: record
-    /// timestamps are taken when a call starts and several instances commit out of order, so
-    /// no prefix can be skipped by time alone.
+    /// Spend of the records with `since <= ts < until`, grouped: one pass from where `since`
+    /// can begin (`audit::scan::seek`) to where `until` is certainly past.
     pub async fn spend(
         &self,
         group_by: GroupBy,
         since: Option<&str>,
         until: Option<&str>,
     ) -> Result<Spend, ApiError> {
-        let mut spend = Spend::new(group_by);
-        let mut after = 0u64;
-        loop {
-            let page = self
-                .store
-                .audit_range(after, PAGE)
-                .await
-                .map_err(unavailable)?;
-            let Some((last, _)) = page.last() else {
-                break;
-            };
-            after = *last;
-            for (seq, json) in &page {
-                let r = parse_record(*seq, json).map_err(ApiError::Internal)?;
-                let ts = r.ts.as_str();
-                if since.is_some_and(|s| ts < s) || until.is_some_and(|u| ts >= u) {
-                    continue;
-                }
-                spend.add(&r);
-            }
-            if page.len() < PAGE {
-                break;
+        let after = match since {
+            Some(s) => seek(self.store.as_ref(), s).await.map_err(unavailable)?,
+            None => 0,
+        };
+        let visitor = SpendVisitor {
+            spend: Spend::new(group_by),
+            window: TsWindow::new(since, until),
+        };
+        let scanned = scan(self.store.as_ref(), after, None, visitor, |_, _| {})
+            .await
+            .map_err(ApiError::StoreUnavailable)?;
+        Ok(scanned.visitor.spend)
+    }
+}
+
+struct SpendVisitor {
+    spend: Spend,
+    window: TsWindow,
+}
+
+impl PageVisitor for SpendVisitor {
+    fn visit(&mut self, page: &Page) -> Result<bool, String> {
+        for (seq, json) in page {
+            let r = parse_record(*seq, json)?;
+            match self.window.place(&r.ts) {
+                Place::Inside => self.spend.add(&r),
+                Place::Before | Place::After => {}
+                Place::Beyond => return Ok(false),
             }
         }
-        Ok(spend)
+        Ok(true)
     }
 }

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod login;
 pub mod policies;
 pub mod proxy;
+pub mod report;
 
 use axum::extract::Request;
 use serde_json::{Map, Value};

@@ -30,6 +30,10 @@ pub enum Collection {
     Inventory,
     /// Admin sessions from `/api/login`, id = SHA-256 of the token.
     Sessions,
+    /// Examination reports as generated, by report id.
+    Reports,
+    /// Which report answers a (type, period) and until when (`examination::report::cache`).
+    ReportCache,
 }
 
 impl Collection {
@@ -47,6 +51,8 @@ impl Collection {
             Collection::Grants => "grants",
             Collection::Inventory => "inventory",
             Collection::Sessions => "sessions",
+            Collection::Reports => "reports",
+            Collection::ReportCache => "report_cache",
         }
     }
 }
