@@ -81,6 +81,11 @@ impl Audit {
     /// Commits a record. With `audit.on_failure = "closed"` (the default) a failure is an error
     /// the caller must turn into a refusal; with `"open"` it is logged and the call goes on.
     pub async fn commit(&self, record: Record) -> Result<Option<u64>, ApiError> {
+        self.commit_ref(&record).await
+    }
+
+    /// `commit` for a record the caller keeps (its canonical bytes are all the log needs).
+    pub async fn commit_ref(&self, record: &Record) -> Result<Option<u64>, ApiError> {
         let prepared = record
             .prepare()
             .map_err(|e| ApiError::Internal(e.to_string()))?;

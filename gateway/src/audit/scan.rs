@@ -144,19 +144,31 @@ pub async fn scan<V: PageVisitor>(
             };
             let n = page.len() as u64;
             let visit = wants;
-            let (v, vis, more) = tokio::task::spawn_blocking(move || {
-                let more = if visit { visitor.visit(&page)? } else { false };
-                let v = match v {
-                    Some(mut v) => {
-                        v.push_batch(&parse_page(page)?);
-                        Some(v)
-                    }
-                    None => None,
+            // The visitor and the verifier read the same page side by side (the verifier
+            // parses and hashes on every core it has, the visitor on one).
+            // The verifier takes the page; the visitor reads a copy only when both want it.
+            let (for_visitor, for_verifier) = match (visit, v.is_some()) {
+                (true, true) => (Some(page.clone()), Some(page)),
+                (true, false) => (Some(page), None),
+                (false, _) => (None, Some(page)),
+            };
+            let visiting = tokio::task::spawn_blocking(move || {
+                let more = match for_visitor {
+                    Some(p) => visitor.visit(&p)?,
+                    None => false,
                 };
-                Ok::<_, String>((v, visitor, more))
-            })
-            .await
-            .map_err(|e| e.to_string())??;
+                Ok::<_, String>((visitor, more))
+            });
+            let checking = tokio::task::spawn_blocking(move || match (v, for_verifier) {
+                (Some(mut v), Some(page)) => {
+                    v.push_batch(&parse_page(page)?);
+                    Ok::<_, String>(Some(v))
+                }
+                (v, _) => Ok(v),
+            });
+            let (visited, checked) = tokio::join!(visiting, checking);
+            let (vis, more) = visited.map_err(|e| e.to_string())??;
+            let v = checked.map_err(|e| e.to_string())??;
             visitor = vis;
             wants = more;
             done += n;

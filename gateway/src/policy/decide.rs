@@ -155,14 +155,16 @@ pub async fn check(
     approval_id: Option<&str>,
 ) -> Result<Value, ApiError> {
     let out = decide_one(engine, approvals, caller, &req, approval_id).await?;
-    if rec.enabled {
-        rec.audit
-            .commit(record(caller, "/api/v1/decisions/check", out.body.clone()))
-            .await?;
-    }
+    let body = if rec.enabled {
+        let r = record(caller, "/api/v1/decisions/check", out.body);
+        rec.audit.commit_ref(&r).await?;
+        r.policy.unwrap_or(Value::Null)
+    } else {
+        out.body
+    };
     match out.error {
         Some(e) => Err(e),
-        None => Ok(out.body),
+        None => Ok(body),
     }
 }
 
@@ -181,13 +183,18 @@ pub async fn batch(
     if !rec.enabled {
         return Ok(json!({"results": results}));
     }
-    let commits = results.iter().map(|r| {
-        rec.audit
-            .commit(record(caller, "/api/v1/decisions/batch", r.clone()))
-    });
-    for committed in join_all(commits).await {
+    // Each decision is recorded, then answered from its record (no copy of either).
+    let records: Vec<Record> = results
+        .into_iter()
+        .map(|r| record(caller, "/api/v1/decisions/batch", r))
+        .collect();
+    for committed in join_all(records.iter().map(|r| rec.audit.commit_ref(r))).await {
         committed?;
     }
+    let results: Vec<Value> = records
+        .into_iter()
+        .map(|r| r.policy.unwrap_or(Value::Null))
+        .collect();
     Ok(json!({"results": results}))
 }
 
