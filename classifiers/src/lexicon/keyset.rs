@@ -37,6 +37,10 @@ impl Bloom {
         self.words[i] |= bits;
     }
 
+    pub(crate) fn memory_usage(&self) -> usize {
+        std::mem::size_of_val(&*self.words)
+    }
+
     #[inline(always)]
     pub(crate) fn may_contain(&self, key: u64) -> bool {
         let (i, bits) = Bloom::probe(key);
@@ -71,6 +75,10 @@ impl<V: Copy + Default> KeyTable<V> {
             table.slots[i] = (key, value);
         }
         table
+    }
+
+    pub(crate) fn memory_usage(&self) -> usize {
+        std::mem::size_of_val(&*self.slots)
     }
 
     #[inline(always)]

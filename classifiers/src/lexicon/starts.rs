@@ -10,9 +10,11 @@
 //!   next word's first three bytes can continue one of them (a second bitset over pairs);
 //! - patterns that end in separators (`ghp_` + token) always run the automaton.
 //!
-//! Single-word prefix patterns (`acqui*`, `AKIA` + token) are tested on the word's first three
-//! folded bytes and always run the automaton. Every answer here is "maybe": the automaton and
-//! the spelling checks decide.
+//! The patterns that open with a whole word are compared with the text directly ([`Cand`]: the
+//! heads sharing a first word are stored side by side). Single-word prefix patterns (`acqui*`,
+//! `AKIA` + token) are tested on the word's first three folded bytes and run the (small)
+//! automaton, as do patterns that open with separators. Every answer here is "maybe": the
+//! comparisons, the automaton and the spelling checks decide.
 
 use super::keyset::{Bloom, KeyTable};
 use super::words::{fold_lanes, is_word, load, word_key, K};
@@ -28,6 +30,36 @@ const FOLDED_WORD_BYTES: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789$&";
 #[inline(always)]
 fn pair_key(first: u64, second: u64) -> u64 {
     first.wrapping_mul(K).rotate_left(23) ^ second
+}
+
+/// How a pattern is found from a word start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Opens with a whole word: compared with the text where that word stands.
+    Word,
+    /// One word that the text's word may continue (`acqui*`): the automaton.
+    Prefix,
+    /// Opens with separators: the automaton, from separators before a word.
+    Lead,
+}
+
+impl Route {
+    /// `head` is the normalized pattern without its leading space, `metas` its spellings.
+    pub(crate) fn of(head: &[u8], metas: &[Meta]) -> Route {
+        match head.iter().position(|&b| b == b' ') {
+            None if metas.iter().any(|m| m.tail != Tail::Boundary) => Route::Prefix,
+            Some(0) => Route::Lead,
+            _ => Route::Word,
+        }
+    }
+}
+
+/// A pattern that opens with a whole word: its id and its head, `heads[at..at + len]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cand {
+    pub pid: u32,
+    pub at: u32,
+    pub len: u32,
 }
 
 /// Patterns that go on past their first word.
@@ -51,6 +83,8 @@ pub(crate) struct Entry {
     /// Some pattern opening with this word has a case-insensitive spelling (else the word must
     /// be one of the exact spellings).
     folded: bool,
+    /// `cands[lo..hi]`: the patterns opening with this word, shortest first.
+    pub cands: (u32, u32),
 }
 
 pub(crate) struct Starts {
@@ -62,37 +96,42 @@ pub(crate) struct Starts {
     /// (folded first word, folded start of the second word).
     pairs: Bloom,
     has_prefix: bool,
+    pub(crate) cands: Vec<Cand>,
+    /// Normalized heads of the [`Route::Word`] patterns, grouped by first word.
+    pub(crate) heads: Vec<u8>,
 }
 
 /// [`Starts`] while it is being filled.
-struct Builder {
+struct Builder<'a> {
     first: Bloom,
     table: HashMap<u64, Entry>,
     exact: HashMap<u64, ()>,
     pairs: Bloom,
     has_prefix: bool,
+    cands: HashMap<u64, Vec<(u32, &'a [u8])>>,
 }
 
-impl Builder {
-    /// Adds automaton pattern `pid`: `head` is its normalized text without the leading space,
-    /// `metas` its spellings.
-    fn add(&mut self, pid: u32, head: &[u8], metas: &[Meta]) {
+impl<'a> Builder<'a> {
+    /// Adds pattern `pid`: `head` is its normalized text without the leading space, `metas`
+    /// its spellings.
+    fn add(&mut self, pid: u32, head: &'a [u8], metas: &[Meta]) {
         let open = metas.iter().any(|m| m.tail != Tail::Boundary);
-        let first_len = head.iter().position(|&b| b == b' ');
-        if first_len.is_none() && open {
-            self.has_prefix = true;
-            for key in start_keys(head, false) {
-                self.first.insert(key | PREFIX_TAG);
+        match Route::of(head, metas) {
+            Route::Prefix => {
+                self.has_prefix = true;
+                for key in start_keys(head, false) {
+                    self.first.insert(key | PREFIX_TAG);
+                }
+                return;
             }
-            return;
+            // Found by the lead walks.
+            Route::Lead => return,
+            Route::Word => {}
         }
-        let first_len = first_len.unwrap_or(head.len());
-        if first_len == 0 {
-            // Opens with separators: found by the lead walks.
-            return;
-        }
+        let first_len = head.iter().position(|&b| b == b' ').unwrap_or(head.len());
         let key = word_key(head, 0, first_len, false);
         self.first.insert(key);
+        self.cands.entry(key).or_default().push((pid, head));
         let entry = self.table.entry(key).or_default();
         for m in metas {
             match &m.exact {
@@ -161,9 +200,28 @@ impl Starts {
             exact: HashMap::new(),
             pairs: Bloom::new(),
             has_prefix: false,
+            cands: HashMap::new(),
         };
         for (pid, head, metas) in patterns {
             b.add(pid, head, metas);
+        }
+        let mut by_word: Vec<_> = b.cands.into_iter().collect();
+        by_word.sort_unstable_by_key(|(key, _)| *key);
+        let (mut cands, mut heads) = (Vec::new(), Vec::new());
+        for (key, mut list) in by_word {
+            list.sort_by_key(|(_, head)| head.len());
+            let lo = cands.len() as u32;
+            for (pid, head) in list {
+                cands.push(Cand {
+                    pid,
+                    at: heads.len() as u32,
+                    len: head.len() as u32,
+                });
+                heads.extend_from_slice(head);
+            }
+            if let Some(entry) = b.table.get_mut(&key) {
+                entry.cands = (lo, cands.len() as u32);
+            }
         }
         Starts {
             first: b.first,
@@ -171,7 +229,24 @@ impl Starts {
             exact: KeyTable::new(b.exact.into_iter()),
             pairs: b.pairs,
             has_prefix: b.has_prefix,
+            cands,
+            heads,
         }
+    }
+
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.first.memory_usage()
+            + self.pairs.memory_usage()
+            + self.table.memory_usage()
+            + self.exact.memory_usage()
+            + std::mem::size_of_val(&*self.cands)
+            + self.heads.len()
+    }
+
+    /// The patterns of an [`Entry`], shortest first.
+    #[inline(always)]
+    pub(crate) fn cands(&self, entry: &Entry) -> &[Cand] {
+        &self.cands[entry.cands.0 as usize..entry.cands.1 as usize]
     }
 
     /// The quick test: false when no pattern can begin at the word `bytes[at..at + len]`
