@@ -16,14 +16,11 @@
 //! automaton, as do patterns that open with separators. Every answer here is "maybe": the
 //! comparisons, the automaton and the spelling checks decide.
 
-use super::keyset::{Bloom, KeyTable};
+use super::keyset::{Bloom, KeyTable, SmallBloom};
 use super::words::{fold_lanes, is_word, load, word_key, K};
 use super::{Meta, Tail};
 use std::collections::HashMap;
 
-/// Marks the key of a prefix start in the first-word filter: no word key has this bit alone
-/// (short keys are ASCII bytes, long ones also carry bit 63).
-const PREFIX_TAG: u64 = 1 << 62;
 /// Bytes a folded word can hold.
 const FOLDED_WORD_BYTES: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789$&";
 
@@ -88,8 +85,10 @@ pub(crate) struct Entry {
 }
 
 pub(crate) struct Starts {
-    /// Folded first words, and the folded three-byte starts of prefix patterns (tagged).
+    /// Folded first words.
     first: Bloom,
+    /// Folded starts (up to three bytes) of the words that prefix patterns may begin.
+    prefixes: SmallBloom,
     table: KeyTable<Entry>,
     /// Exact first words of patterns with an exact spelling.
     exact: KeyTable<()>,
@@ -104,6 +103,7 @@ pub(crate) struct Starts {
 /// [`Starts`] while it is being filled.
 struct Builder<'a> {
     first: Bloom,
+    prefixes: Vec<u64>,
     table: HashMap<u64, Entry>,
     exact: HashMap<u64, ()>,
     pairs: Bloom,
@@ -119,9 +119,7 @@ impl<'a> Builder<'a> {
         match Route::of(head, metas) {
             Route::Prefix => {
                 self.has_prefix = true;
-                for key in start_keys(head, false) {
-                    self.first.insert(key | PREFIX_TAG);
-                }
+                self.prefixes.extend(start_keys(head, false));
                 return;
             }
             // Found by the lead walks.
@@ -196,6 +194,7 @@ impl Starts {
     pub(crate) fn new<'a>(patterns: impl Iterator<Item = (u32, &'a [u8], &'a [Meta])>) -> Starts {
         let mut b = Builder {
             first: Bloom::new(),
+            prefixes: Vec::new(),
             table: HashMap::new(),
             exact: HashMap::new(),
             pairs: Bloom::new(),
@@ -225,6 +224,7 @@ impl Starts {
         }
         Starts {
             first: b.first,
+            prefixes: SmallBloom::new(&b.prefixes),
             table: KeyTable::new(b.table.into_iter()),
             exact: KeyTable::new(b.exact.into_iter()),
             pairs: b.pairs,
@@ -236,6 +236,7 @@ impl Starts {
 
     pub(crate) fn memory_usage(&self) -> usize {
         self.first.memory_usage()
+            + self.prefixes.memory_usage()
             + self.pairs.memory_usage()
             + self.table.memory_usage()
             + self.exact.memory_usage()
@@ -250,7 +251,7 @@ impl Starts {
     }
 
     /// The quick test: false when no pattern can begin at the word `bytes[at..at + len]`
-    /// (one bitset probe, two with prefix patterns).
+    /// (one bitset probe; with prefix patterns, one more in a small set).
     #[inline(always)]
     pub(crate) fn may_begin(&self, bytes: &[u8], at: usize, len: usize) -> bool {
         let n = len.min(8);
@@ -261,7 +262,7 @@ impl Starts {
             word_key(bytes, at, len, true)
         };
         self.first.may_contain(key)
-            || (self.has_prefix && self.first.may_contain((head & 0xFF_FFFF) | PREFIX_TAG))
+            || (self.has_prefix && self.prefixes.may_contain(head & 0xFF_FFFF))
     }
 
     /// The entry of the whole word `bytes[at..at + len]` with its folded key, if a pattern may
@@ -308,7 +309,7 @@ impl Starts {
             return false;
         }
         let n = len.min(3);
-        self.first
-            .may_contain(load(bytes, at, n) | fold_lanes(n) | PREFIX_TAG)
+        self.prefixes
+            .may_contain(load(bytes, at, n) | fold_lanes(n))
     }
 }
