@@ -215,8 +215,14 @@ impl Lexicon {
         let mut blk = st.pos - base;
         // Whether the byte before the block continues a word (then bit 0 starts nothing).
         let mut carry = u64::from(st.pos > 0 && is_word(text.at(st.pos - 1)));
-        // Separator bits of the 64 bytes before the block (all set while unknown: examined).
-        let mut seps_before = u64::MAX;
+        // Separator bits of the 64 bytes before the block (set where the bytes are not held:
+        // such a word start is examined).
+        let mut seps_before = match blk {
+            _ if lead_seps == 0 => 0,
+            0 => u64::MAX,
+            1..=63 => (!word_mask(bytes, 0) << (64 - blk)) | (u64::MAX >> blk),
+            _ => !word_mask(bytes, blk - 64),
+        };
         let mut m = word_mask(bytes, blk);
         while blk < n {
             let next = if blk + 64 < n {
