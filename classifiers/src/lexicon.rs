@@ -1,16 +1,19 @@
-//! Every word list in one Aho-Corasick automaton, run anchored from the words that may begin a
-//! pattern, with its state kept across chunks.
+//! Every word list, matched from the words that may begin a pattern, with the scan's state kept
+//! across chunks.
 //!
-//! Text bytes go through [`NORM`] before the automaton: letters, digits, `$` and `&` stay,
-//! everything else (punctuation, whitespace, UTF-8 bytes) becomes a space. Each pattern is
-//! normalized the same way and gets a leading space, so a match can only begin at a word start:
-//! "ers" never fires inside "others". Word starts are found 64 bytes at a time and each word is
-//! looked up in the first-word filter (`starts`); only a candidate runs the automaton. The
-//! automaton is ASCII case-insensitive; tickers and ambiguous words are then checked against
-//! their exact spelling, and a match must end at a word boundary unless the pattern is a prefix
-//! (`acqui*`) or a credential marker (followed by its token).
+//! Text bytes are read as [`NORM`] makes them: letters, digits, `$` and `&` stay, everything
+//! else (punctuation, whitespace, UTF-8 bytes) becomes a space. Each pattern is normalized the
+//! same way and gets a leading space, so a match can only begin at a word start: "ers" never
+//! fires inside "others". Word starts are found 64 bytes at a time and each word is looked up in
+//! the first-word filter (`starts`); only a candidate goes further. Patterns that open with a
+//! whole word (names, tickers, most phrases) are compared with the text directly (`compare`);
+//! the few that a longer word may begin (`acqui*`) or that open with separators run a small
+//! Aho-Corasick automaton. Matching is ASCII case-insensitive; tickers and ambiguous words are
+//! then checked against their exact spelling, and a match must end at a word boundary unless
+//! the pattern is a prefix (`acqui*`) or a credential marker (followed by its token).
 
 mod build;
+mod compare;
 mod keyset;
 mod matches;
 mod starts;
@@ -106,8 +109,9 @@ pub(crate) struct LexHit {
     pub kind: LexKind,
 }
 
-/// A DFA while its transition table stays small (fast, but 256 bytes per state); the compact
-/// contiguous NFA for large watch lists (a 10,000-issuer list would need ~100 MiB as a DFA).
+/// The automaton of the prefix and lead patterns: a DFA while its transition table stays small
+/// (fast, but 256 bytes per state), the compact contiguous NFA beyond (a list of thousands of
+/// prefix patterns).
 enum Machine {
     Dfa(DFA),
     Nfa(contiguous::NFA),
@@ -115,6 +119,8 @@ enum Machine {
 
 pub(crate) struct Lexicon {
     machine: Machine,
+    /// Pattern id (index of `patterns`) of each automaton pattern.
+    auto_pids: Vec<u32>,
     /// Which words may begin a pattern.
     starts: Starts,
     /// Numbers of separators that patterns open with (after their leading space).
@@ -132,6 +138,9 @@ pub(crate) struct Lexicon {
     max_len: usize,
     /// State after the virtual space that precedes every stream.
     start: StateID,
+    /// Every normalized pattern (with its leading space), for the unfiltered reference.
+    #[cfg(test)]
+    norms: Vec<Vec<u8>>,
 }
 
 pub(crate) struct LexState {
@@ -153,10 +162,11 @@ impl Lexicon {
     }
 
     pub(crate) fn memory_usage(&self) -> usize {
-        match &self.machine {
+        let machine = match &self.machine {
             Machine::Dfa(a) => a.memory_usage(),
             Machine::Nfa(a) => a.memory_usage(),
-        }
+        };
+        machine + self.starts.memory_usage()
     }
 
     /// Longest pattern, in text bytes.
@@ -205,8 +215,14 @@ impl Lexicon {
         let mut blk = st.pos - base;
         // Whether the byte before the block continues a word (then bit 0 starts nothing).
         let mut carry = u64::from(st.pos > 0 && is_word(text.at(st.pos - 1)));
-        // Separator bits of the 64 bytes before the block (all set while unknown: examined).
-        let mut seps_before = u64::MAX;
+        // Separator bits of the 64 bytes before the block (set where the bytes are not held:
+        // such a word start is examined).
+        let mut seps_before = match blk {
+            _ if lead_seps == 0 => 0,
+            0 => u64::MAX,
+            1..=63 => (!word_mask(bytes, 0) << (64 - blk)) | (u64::MAX >> blk),
+            _ => !word_mask(bytes, blk - 64),
+        };
         let mut m = word_mask(bytes, blk);
         while blk < n {
             let next = if blk + 64 < n {
@@ -256,9 +272,9 @@ impl Lexicon {
         st.pos = base + n;
     }
 
-    /// A word start `w = blk + s` (block mask `m`) that passed the quick test: walks the
-    /// automaton where a pattern may begin and reports the matches. False when the text ran out
-    /// before a walk ended.
+    /// A word start `w = blk + s` (block mask `m`) that passed the quick test: compares the
+    /// patterns that open with the word, walks the automaton where a prefix or lead pattern may
+    /// begin, and reports the matches. False when the text ran out before that was decided.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     fn examine<A: Automaton>(
@@ -285,22 +301,26 @@ impl Lexicon {
             )
         };
         st.found.clear();
-        // A key names one word only up to eight bytes; a longer word that has a single-word
-        // entry is checked by the automaton.
-        let walk = prefix
-            || entry.is_some_and(|(_, en)| en.single.is_some() && len > 8)
-            || entry.is_some_and(|(key, en)| match en.longer {
-                Longer::No => false,
-                Longer::Paired => self.starts.may_pair(key, bytes, e, text.eof),
-                Longer::Always => true,
-            });
-        if walk {
-            if !self.walk(a, text.base + w, text, st) {
-                return false;
+        if prefix && !self.walk(a, text.base + w, text, st) {
+            return false;
+        }
+        if let Some((key, en)) = entry {
+            // A key names one word only up to eight bytes; a longer word that has a
+            // single-word entry is compared.
+            let compare = (en.single.is_some() && len > 8)
+                || match en.longer {
+                    Longer::No => false,
+                    Longer::Paired => self.starts.may_pair(key, bytes, e, text.eof),
+                    Longer::Always => true,
+                };
+            if compare {
+                if !self.compare(self.starts.cands(&en), text.base + w, text, st) {
+                    return false;
+                }
+            } else if let Some(pid) = en.single {
+                // The pattern is the whole word.
+                st.found.push((pid, text.base + e));
             }
-        } else if let Some(pid) = entry.and_then(|(_, en)| en.single) {
-            // The pattern is the whole word: the automaton would stop right here.
-            st.found.push((pid, text.base + e));
         }
         if self.lead_span > 0 && !self.lead_walks(a, m, blk, s, text, st) {
             return false;
@@ -375,12 +395,13 @@ impl Lexicon {
                     // A word byte next rejects every pattern that must end at a boundary.
                     let word_next = j < end && is_word(text.at(j));
                     for k in 0..a.match_len(sid) {
-                        let pid = a.match_pattern(sid, k);
-                        if word_next && self.patterns[pid.as_usize()].boundary_only {
+                        let id = a.match_pattern(sid, k);
+                        let pid = self.auto_pids[id.as_usize()];
+                        if word_next && self.patterns[pid as usize].boundary_only {
                             continue;
                         }
-                        if j + 1 == head + a.pattern_len(pid) {
-                            st.found.push((pid.as_u32(), j));
+                        if j + 1 == head + a.pattern_len(id) {
+                            st.found.push((pid, j));
                         }
                     }
                 }

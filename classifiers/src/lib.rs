@@ -8,10 +8,11 @@
 //! cuts, and says how far the text can be released ([`Scanner::committed`]).
 //!
 //! Three layers feed one rule stage:
-//! - `lexicon`: one Aho-Corasick automaton over every word list (case-insensitive, word
-//!   boundaries built into the patterns), run anchored only from the word starts that a
-//!   first-word filter lets through (a Bloom probe per word, a table of first words, a filter
-//!   on the next word), so most text never reaches the automaton;
+//! - `lexicon`: every word list (case-insensitive, word boundaries built into the patterns),
+//!   matched only from the word starts that a first-word filter lets through (a Bloom probe per
+//!   word, a table of first words, a filter on the next word): the patterns opening with that
+//!   word are compared with the text, and a small Aho-Corasick automaton covers the prefix
+//!   patterns (`acqui*`) and those that open with separators;
 //! - `identifiers`: only where a digit or `@` appears, an anchored regex DFA proposes cards,
 //!   SSNs, IBANs, ISINs, CUSIPs, routing and account numbers, e-mails and phones, and the
 //!   check-digit validators of `validators` keep the well-formed ones;

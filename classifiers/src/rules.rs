@@ -60,8 +60,26 @@ impl Hit {
     }
     /// Partners whose text joins the finding of the anchor they pair with.
     fn extends_span(&self) -> bool {
-        matches!(self.term(), Some(TermKind::Earnings | TermKind::Deal))
+        self.term().is_some_and(extends_span)
     }
+}
+
+/// The partners of issuers and MNPI phrases, whose text joins the finding.
+fn extends_span(t: TermKind) -> bool {
+    matches!(t, TermKind::Earnings | TermKind::Deal)
+}
+
+/// The context words of identifiers.
+fn is_context(t: TermKind) -> bool {
+    matches!(
+        t,
+        TermKind::CtxAccount
+            | TermKind::CtxRouting
+            | TermKind::CtxSsn
+            | TermKind::CtxSecurity
+            | TermKind::CtxCusip
+            | TermKind::CtxFiling
+    )
 }
 
 pub(crate) struct RuleState {
@@ -239,12 +257,20 @@ impl RuleState {
             .unwrap_or(usize::MAX)
     }
 
-    fn collect_near(&mut self, a: &Hit, cfg: &ClassifierConfig, text: &Text<'_>) {
+    /// The partners of `a` among the terms that `wanted` (the rule of the anchor reads only
+    /// those).
+    fn collect_near(
+        &mut self,
+        a: &Hit,
+        cfg: &ClassifierConfig,
+        text: &Text<'_>,
+        wanted: fn(TermKind) -> bool,
+    ) {
         let mut near = std::mem::take(&mut self.near);
         near.clear();
         for p in self.around(a.start, a.end, cfg.proximity_bytes) {
             // Only terms are partners (issuer mentions are kept for the shadowing test).
-            if p.term().is_none() {
+            if !p.term().is_some_and(wanted) {
                 continue;
             }
             let close = if p.start >= a.end {
@@ -292,7 +318,7 @@ impl RuleState {
                 if shadowed {
                     return;
                 }
-                self.collect_near(&a, cfg, text);
+                self.collect_near(&a, cfg, text, extends_span);
                 let high = if restricted {
                     Severity::Critical
                 } else {
@@ -332,7 +358,7 @@ impl RuleState {
                 }
             }
             HitKind::Lex(LexKind::Term(TermKind::Mnpi)) => {
-                self.collect_near(&a, cfg, text);
+                self.collect_near(&a, cfg, text, extends_span);
                 if let Some((s, e)) = self.joined(&a, TermKind::Earnings) {
                     out.push(finding(
                         Label::EarningsData,
@@ -355,7 +381,7 @@ impl RuleState {
                 }
             }
             HitKind::Id(flags) => {
-                self.collect_near(&a, cfg, text);
+                self.collect_near(&a, cfg, text, is_context);
                 self.decide_identifier(a, flags, out);
             }
             HitKind::Lex(_) => {}

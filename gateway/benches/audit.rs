@@ -8,6 +8,10 @@
 //! `AUDIT_BENCH_VERIFY` (default 1,000,000) records read back from Redis.
 //! Run by `bench/audit`, which starts its own redis-server.
 
+/// The allocator the `parapet` binary runs with (see `gateway/src/main.rs`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -9,6 +9,10 @@
 //! period (one pass over every record, chain verified) and a FINRA report over one day (the
 //! time seek skips the rest). Run by `bench/report`, which starts its own redis-server.
 
+/// The allocator the `parapet` binary runs with (see `gateway/src/main.rs`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::Instant;
 

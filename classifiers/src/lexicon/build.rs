@@ -1,7 +1,7 @@
 //! Compiling the watch list and phrase lists into the lexicon: every spelling normalized into
 //! one automaton pattern, the metadata each pattern stands for, and the first-word filter.
 
-use super::starts::Starts;
+use super::starts::{Route, Starts};
 use super::words::NORM;
 use super::{Group, LexKind, Lexicon, Machine, Meta, PatternInfo, Tail, TermKind};
 use crate::phrases;
@@ -257,7 +257,19 @@ impl Lexicon {
                 groups: (first, groups.len() as u32),
             });
         }
-        let pattern_bytes: usize = patterns.iter().map(Vec::len).sum();
+        // Only prefix and lead patterns need the automaton; the rest are compared.
+        let auto_pids: Vec<u32> = (0..patterns.len() as u32)
+            .filter(|&pid| {
+                let (lo, hi) = ranges[pid as usize];
+                let metas = &metas[lo as usize..hi as usize];
+                Route::of(&patterns[pid as usize][1..], metas) != Route::Word
+            })
+            .collect();
+        let auto: Vec<&[u8]> = auto_pids
+            .iter()
+            .map(|&pid| patterns[pid as usize].as_slice())
+            .collect();
+        let pattern_bytes: usize = auto.iter().map(|p| p.len()).sum();
         let (machine, start) = if pattern_bytes <= DFA_MAX_PATTERN_BYTES {
             let dfa = DFA::builder()
                 .match_kind(MatchKind::Standard)
@@ -265,7 +277,7 @@ impl Lexicon {
                 .ascii_case_insensitive(true)
                 .prefilter(false)
                 .byte_classes(true)
-                .build(&patterns)?;
+                .build(&auto)?;
             let start = dfa.next_state(Anchored::Yes, dfa.start_state(Anchored::Yes)?, b' ');
             (Machine::Dfa(dfa), start)
         } else {
@@ -274,12 +286,13 @@ impl Lexicon {
                 .ascii_case_insensitive(true)
                 .prefilter(false)
                 .byte_classes(true)
-                .build(&patterns)?;
+                .build(&auto)?;
             let start = nfa.next_state(Anchored::Yes, nfa.start_state(Anchored::Yes)?, b' ');
             (Machine::Nfa(nfa), start)
         };
         Ok(Lexicon {
             machine,
+            auto_pids,
             starts,
             lead_span: lead.iter().max().map_or(0, |&k| usize::from(k) + 1),
             min_lead: lead.iter().min().map_or(0, |&k| usize::from(k)),
@@ -290,6 +303,8 @@ impl Lexicon {
             spellings,
             max_len,
             start,
+            #[cfg(test)]
+            norms: patterns,
         })
     }
 }

@@ -37,10 +37,59 @@ impl Bloom {
         self.words[i] |= bits;
     }
 
+    pub(crate) fn memory_usage(&self) -> usize {
+        std::mem::size_of_val(&*self.words)
+    }
+
     #[inline(always)]
     pub(crate) fn may_contain(&self, key: u64) -> bool {
         let (i, bits) = Bloom::probe(key);
         self.words[i] & bits == bits
+    }
+}
+
+/// A "maybe" set sized to its keys (a `u64` per key, 512 bytes at least), small enough to stay
+/// in the first-level cache when it is probed on every word.
+pub(crate) struct SmallBloom {
+    words: Box<[u64]>,
+    shift: u32,
+}
+
+impl SmallBloom {
+    pub(crate) fn new(keys: &[u64]) -> SmallBloom {
+        let log2 = keys
+            .len()
+            .next_power_of_two()
+            .clamp(64, 1 << 26)
+            .trailing_zeros();
+        let mut set = SmallBloom {
+            words: vec![0; 1 << log2].into(),
+            shift: 64 - log2,
+        };
+        for &key in keys {
+            let (i, bits) = set.probe(key);
+            set.words[i] |= bits;
+        }
+        set
+    }
+
+    /// The word from the top bits of the hash, the two bits from below them (at most 2^26
+    /// words).
+    #[inline(always)]
+    fn probe(&self, key: u64) -> (usize, u64) {
+        let h = mix(key);
+        let bits = (1u64 << ((h >> 26) & 63)) | (1u64 << ((h >> 32) & 63));
+        ((h >> self.shift) as usize, bits)
+    }
+
+    pub(crate) fn memory_usage(&self) -> usize {
+        std::mem::size_of_val(&*self.words)
+    }
+
+    #[inline(always)]
+    pub(crate) fn may_contain(&self, key: u64) -> bool {
+        let (i, bits) = self.probe(key);
+        self.words.get(i).is_some_and(|w| w & bits == bits)
     }
 }
 
@@ -71,6 +120,10 @@ impl<V: Copy + Default> KeyTable<V> {
             table.slots[i] = (key, value);
         }
         table
+    }
+
+    pub(crate) fn memory_usage(&self) -> usize {
+        std::mem::size_of_val(&*self.slots)
     }
 
     #[inline(always)]

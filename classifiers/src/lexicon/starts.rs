@@ -10,24 +10,53 @@
 //!   next word's first three bytes can continue one of them (a second bitset over pairs);
 //! - patterns that end in separators (`ghp_` + token) always run the automaton.
 //!
-//! Single-word prefix patterns (`acqui*`, `AKIA` + token) are tested on the word's first three
-//! folded bytes and always run the automaton. Every answer here is "maybe": the automaton and
-//! the spelling checks decide.
+//! The patterns that open with a whole word are compared with the text directly ([`Cand`]: the
+//! heads sharing a first word are stored side by side). Single-word prefix patterns (`acqui*`,
+//! `AKIA` + token) are tested on the word's first three folded bytes and run the (small)
+//! automaton, as do patterns that open with separators. Every answer here is "maybe": the
+//! comparisons, the automaton and the spelling checks decide.
 
-use super::keyset::{Bloom, KeyTable};
+use super::keyset::{Bloom, KeyTable, SmallBloom};
 use super::words::{fold_lanes, is_word, load, word_key, K};
 use super::{Meta, Tail};
 use std::collections::HashMap;
 
-/// Marks the key of a prefix start in the first-word filter: no word key has this bit alone
-/// (short keys are ASCII bytes, long ones also carry bit 63).
-const PREFIX_TAG: u64 = 1 << 62;
 /// Bytes a folded word can hold.
 const FOLDED_WORD_BYTES: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789$&";
 
 #[inline(always)]
 fn pair_key(first: u64, second: u64) -> u64 {
     first.wrapping_mul(K).rotate_left(23) ^ second
+}
+
+/// How a pattern is found from a word start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Opens with a whole word: compared with the text where that word stands.
+    Word,
+    /// One word that the text's word may continue (`acqui*`): the automaton.
+    Prefix,
+    /// Opens with separators: the automaton, from separators before a word.
+    Lead,
+}
+
+impl Route {
+    /// `head` is the normalized pattern without its leading space, `metas` its spellings.
+    pub(crate) fn of(head: &[u8], metas: &[Meta]) -> Route {
+        match head.iter().position(|&b| b == b' ') {
+            None if metas.iter().any(|m| m.tail != Tail::Boundary) => Route::Prefix,
+            Some(0) => Route::Lead,
+            _ => Route::Word,
+        }
+    }
+}
+
+/// A pattern that opens with a whole word: its id and its head, `heads[at..at + len]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cand {
+    pub pid: u32,
+    pub at: u32,
+    pub len: u32,
 }
 
 /// Patterns that go on past their first word.
@@ -51,48 +80,56 @@ pub(crate) struct Entry {
     /// Some pattern opening with this word has a case-insensitive spelling (else the word must
     /// be one of the exact spellings).
     folded: bool,
+    /// `cands[lo..hi]`: the patterns opening with this word, shortest first.
+    pub cands: (u32, u32),
 }
 
 pub(crate) struct Starts {
-    /// Folded first words, and the folded three-byte starts of prefix patterns (tagged).
+    /// Folded first words.
     first: Bloom,
+    /// Folded starts (up to three bytes) of the words that prefix patterns may begin.
+    prefixes: SmallBloom,
     table: KeyTable<Entry>,
     /// Exact first words of patterns with an exact spelling.
     exact: KeyTable<()>,
     /// (folded first word, folded start of the second word).
     pairs: Bloom,
     has_prefix: bool,
+    pub(crate) cands: Vec<Cand>,
+    /// Normalized heads of the [`Route::Word`] patterns, grouped by first word.
+    pub(crate) heads: Vec<u8>,
 }
 
 /// [`Starts`] while it is being filled.
-struct Builder {
+struct Builder<'a> {
     first: Bloom,
+    prefixes: Vec<u64>,
     table: HashMap<u64, Entry>,
     exact: HashMap<u64, ()>,
     pairs: Bloom,
     has_prefix: bool,
+    cands: HashMap<u64, Vec<(u32, &'a [u8])>>,
 }
 
-impl Builder {
-    /// Adds automaton pattern `pid`: `head` is its normalized text without the leading space,
-    /// `metas` its spellings.
-    fn add(&mut self, pid: u32, head: &[u8], metas: &[Meta]) {
+impl<'a> Builder<'a> {
+    /// Adds pattern `pid`: `head` is its normalized text without the leading space, `metas`
+    /// its spellings.
+    fn add(&mut self, pid: u32, head: &'a [u8], metas: &[Meta]) {
         let open = metas.iter().any(|m| m.tail != Tail::Boundary);
-        let first_len = head.iter().position(|&b| b == b' ');
-        if first_len.is_none() && open {
-            self.has_prefix = true;
-            for key in start_keys(head, false) {
-                self.first.insert(key | PREFIX_TAG);
+        match Route::of(head, metas) {
+            Route::Prefix => {
+                self.has_prefix = true;
+                self.prefixes.extend(start_keys(head, false));
+                return;
             }
-            return;
+            // Found by the lead walks.
+            Route::Lead => return,
+            Route::Word => {}
         }
-        let first_len = first_len.unwrap_or(head.len());
-        if first_len == 0 {
-            // Opens with separators: found by the lead walks.
-            return;
-        }
+        let first_len = head.iter().position(|&b| b == b' ').unwrap_or(head.len());
         let key = word_key(head, 0, first_len, false);
         self.first.insert(key);
+        self.cands.entry(key).or_default().push((pid, head));
         let entry = self.table.entry(key).or_default();
         for m in metas {
             match &m.exact {
@@ -157,25 +194,64 @@ impl Starts {
     pub(crate) fn new<'a>(patterns: impl Iterator<Item = (u32, &'a [u8], &'a [Meta])>) -> Starts {
         let mut b = Builder {
             first: Bloom::new(),
+            prefixes: Vec::new(),
             table: HashMap::new(),
             exact: HashMap::new(),
             pairs: Bloom::new(),
             has_prefix: false,
+            cands: HashMap::new(),
         };
         for (pid, head, metas) in patterns {
             b.add(pid, head, metas);
         }
+        let mut by_word: Vec<_> = b.cands.into_iter().collect();
+        by_word.sort_unstable_by_key(|(key, _)| *key);
+        let (mut cands, mut heads) = (Vec::new(), Vec::new());
+        for (key, mut list) in by_word {
+            list.sort_by_key(|(_, head)| head.len());
+            let lo = cands.len() as u32;
+            for (pid, head) in list {
+                cands.push(Cand {
+                    pid,
+                    at: heads.len() as u32,
+                    len: head.len() as u32,
+                });
+                heads.extend_from_slice(head);
+            }
+            if let Some(entry) = b.table.get_mut(&key) {
+                entry.cands = (lo, cands.len() as u32);
+            }
+        }
         Starts {
             first: b.first,
+            prefixes: SmallBloom::new(&b.prefixes),
             table: KeyTable::new(b.table.into_iter()),
             exact: KeyTable::new(b.exact.into_iter()),
             pairs: b.pairs,
             has_prefix: b.has_prefix,
+            cands,
+            heads,
         }
     }
 
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.first.memory_usage()
+            + self.prefixes.memory_usage()
+            + self.pairs.memory_usage()
+            + self.table.memory_usage()
+            + self.exact.memory_usage()
+            + std::mem::size_of_val(&*self.cands)
+            + self.heads.len()
+    }
+
+    /// The patterns of an [`Entry`], shortest first.
+    #[inline(always)]
+    pub(crate) fn cands(&self, entry: &Entry) -> &[Cand] {
+        &self.cands[entry.cands.0 as usize..entry.cands.1 as usize]
+    }
+
     /// The quick test: false when no pattern can begin at the word `bytes[at..at + len]`
-    /// (one bitset probe, two with prefix patterns).
+    /// (one bitset probe; with prefix patterns, one more in a small set).
     #[inline(always)]
     pub(crate) fn may_begin(&self, bytes: &[u8], at: usize, len: usize) -> bool {
         let n = len.min(8);
@@ -186,7 +262,7 @@ impl Starts {
             word_key(bytes, at, len, true)
         };
         self.first.may_contain(key)
-            || (self.has_prefix && self.first.may_contain((head & 0xFF_FFFF) | PREFIX_TAG))
+            || (self.has_prefix && self.prefixes.may_contain(head & 0xFF_FFFF))
     }
 
     /// The entry of the whole word `bytes[at..at + len]` with its folded key, if a pattern may
@@ -233,7 +309,7 @@ impl Starts {
             return false;
         }
         let n = len.min(3);
-        self.first
-            .may_contain(load(bytes, at, n) | fold_lanes(n) | PREFIX_TAG)
+        self.prefixes
+            .may_contain(load(bytes, at, n) | fold_lanes(n))
     }
 }

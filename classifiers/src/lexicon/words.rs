@@ -46,6 +46,34 @@ fn word_bytes8(x: u64) -> u64 {
     (letter | digit | sym) & !x & HIGH
 }
 
+/// Each byte of `x` as [`NORM`] and lower case make it: a word byte with `0x20` set (digits,
+/// `$` and `&` have it already), any other byte a space.
+#[inline(always)]
+pub(crate) fn fold8(x: u64) -> u64 {
+    let word = (word_bytes8(x) >> 7).wrapping_mul(0xFF);
+    ((x | (ONES * 0x20)) & word) | ((ONES * 0x20) & !word)
+}
+
+/// Whether `text` normalized and lower-cased equals `head` (a normalized pattern), eight bytes
+/// at a time; both are `len` bytes long.
+#[inline(always)]
+pub(crate) fn folded_eq(text: &[u8], head: &[u8], len: usize) -> bool {
+    let mut k = 0;
+    while k + 8 <= len {
+        if fold8(load(text, k, 8)) != load(head, k, 8) {
+            return false;
+        }
+        k += 8;
+    }
+    k == len || (fold8(load(text, k, len - k)) ^ load(head, k, len - k)) & mask(len - k) == 0
+}
+
+/// The low `n` bytes (n < 8).
+#[inline(always)]
+fn mask(n: usize) -> u64 {
+    (1u64 << (8 * n)) - 1
+}
+
 /// Bit k set when `bytes[at + k]` is a word byte, for up to 64 bytes (zero past the end).
 #[inline(always)]
 pub(crate) fn word_mask(bytes: &[u8], at: usize) -> u64 {
@@ -144,6 +172,22 @@ mod tests {
                 assert_eq!((m >> k) & 1 == 1, want, "byte {:?}", bytes.get(at + k));
             }
         }
+    }
+
+    #[test]
+    fn folding_eight_bytes_is_norm_then_lower_case() {
+        let bytes: Vec<u8> = (0u8..=255).collect();
+        for at in (0..256).step_by(8) {
+            let want: Vec<u8> = bytes[at..at + 8]
+                .iter()
+                .map(|&b| NORM[usize::from(b)].to_ascii_lowercase())
+                .collect();
+            assert_eq!(fold8(load(&bytes, at, 8)), load(&want, 0, 8));
+        }
+        assert!(folded_eq(b"Hal-Vor $X&Y.", b"hal vor $x&y ", 13));
+        assert!(!folded_eq(b"Hal-Vor $X&Y.", b"hal vor $x&z ", 13));
+        assert!(folded_eq(b"HALVORSENS", b"halvorsenz", 9));
+        assert!(!folded_eq(b"HALVORSENS", b"halvorsenz", 10));
     }
 
     #[test]
