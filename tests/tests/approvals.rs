@@ -14,21 +14,22 @@ use parapet_tests::policy::{as_person, as_person_with, bind, check, load_pack, r
 use reqwest::Method;
 use serde_json::{json, Value};
 
+/// A wire by `wire-bot`: the finance pack wants two approvers for it.
+fn wire() -> Value {
+    request(
+        "wire-bot",
+        "payments.wire.send",
+        json!({"amount_cents": 10}),
+        json!({}),
+    )
+}
+
 #[tokio::test]
 async fn four_eyes_needs_two_different_approvers() {
     let gw = Gateway::start(&ConfigBuilder::new().build(), &[]);
     load_pack(&gw, "finance").await;
     bind(&gw, "wire-bot", &["payments_agent", "payments_supervisor"]).await;
-    let d = check(
-        &gw,
-        &request(
-            "wire-bot",
-            "payments.wire.send",
-            json!({"amount_cents": 10}),
-            json!({}),
-        ),
-    )
-    .await;
+    let d = check(&gw, &wire()).await;
     assert_eq!(d["effect"], "require_approval", "{d}");
     let id = d["approval_id"].as_str().unwrap();
     let (ann, bob) = (
@@ -54,16 +55,7 @@ async fn four_eyes_needs_two_different_approvers() {
     assert_eq!(s, 409, "decided approvals stay decided");
 
     // A denial needs a justification.
-    let d = check(
-        &gw,
-        &request(
-            "wire-bot",
-            "payments.wire.send",
-            json!({"amount_cents": 10}),
-            json!({}),
-        ),
-    )
-    .await;
+    let d = check(&gw, &wire()).await;
     let deny = format!(
         "/api/v1/approvals/{}/deny",
         d["approval_id"].as_str().unwrap()

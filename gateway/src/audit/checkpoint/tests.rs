@@ -1,3 +1,5 @@
+use ed25519_dalek::Signature;
+
 use super::*;
 
 const ORIGIN: &str = "parapet.example/audit";
