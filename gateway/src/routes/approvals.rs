@@ -65,15 +65,26 @@ async fn verdict(app: &AppState, req: Request) -> Result<Verdict, ApiError> {
     from_body(json_value(req, app.cfg.server.max_body_bytes).await?)
 }
 
+/// Approves or denies (`approvals::Approvals::decide`).
+async fn decide(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    req: Request,
+    approve: bool,
+) -> Result<Response, ApiError> {
+    let v = verdict(app, req).await?;
+    let a = app.approvals.decide(id, caller, approve, v).await?;
+    Ok(axum::Json(view(&a)).into_response())
+}
+
 pub async fn approve(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let v = verdict(&app, req).await?;
-    let a = app.approvals.decide(&id, &caller, true, v).await?;
-    Ok(axum::Json(view(&a)).into_response())
+    decide(&app, &caller, &id, req, true).await
 }
 
 pub async fn deny(
@@ -82,9 +93,7 @@ pub async fn deny(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let v = verdict(&app, req).await?;
-    let a = app.approvals.decide(&id, &caller, false, v).await?;
-    Ok(axum::Json(view(&a)).into_response())
+    decide(&app, &caller, &id, req, false).await
 }
 
 pub async fn create_grant(
