@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::json_body;
+use super::{from_body, json_body, json_value};
 use crate::app::AppState;
 use crate::barriers::model::{Barrier, BarrierInput};
 use crate::barriers::supervision::{self, ReviewRefusal, Violation, ViolationFilter};
@@ -174,12 +174,7 @@ pub async fn review(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let (body, _) = json_body(req, app.cfg.server.max_body_bytes).await?;
-    let input: ReviewInput =
-        serde_json::from_value(Value::Object(body)).map_err(|e| ApiError::InvalidValue {
-            field: "body".into(),
-            reason: e.to_string(),
-        })?;
+    let input: ReviewInput = from_body(json_value(req, app.cfg.server.max_body_bytes).await?)?;
     let reviewer = match (caller.kind, input.reviewer) {
         (CallerKind::User, _) => caller.id.clone(),
         (_, Some(r)) => r,

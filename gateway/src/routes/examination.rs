@@ -10,7 +10,7 @@ use axum::Extension;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::json_body;
+use super::{from_body, json_value};
 use crate::app::AppState;
 use crate::audit::export::ExportRange;
 use crate::error::ApiError;
@@ -35,12 +35,7 @@ pub async fn classify(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let (body, _) = json_body(req, app.cfg.server.max_body_bytes).await?;
-    let update: InventoryUpdate =
-        serde_json::from_value(Value::Object(body)).map_err(|e| ApiError::InvalidValue {
-            field: "body".into(),
-            reason: e.to_string(),
-        })?;
+    let update: InventoryUpdate = from_body(json_value(req, app.cfg.server.max_body_bytes).await?)?;
     let (before, after) = app.exam.classify(&id, update).await?;
     let to_value = |v| serde_json::to_value(v).unwrap_or(Value::Null);
     app.audit
