@@ -226,7 +226,24 @@ fn main() {
         findings.len(),
         digest(&findings)
     );
-    // For `perf record`: BENCH_ONLY=oneshot or stream64 runs nothing but those passes.
+    // For `perf record`: BENCH_ONLY=oneshot or stream64 runs nothing but those passes. For
+    // counting instructions (`valgrind --tool=cachegrind`; `bench/classify-count` takes the
+    // differences), BENCH_ONLY=setup runs nothing more, once-oneshot one one-shot pass,
+    // once-stream64 one 64 B streaming pass, untimed.
+    match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("setup") => return,
+        Ok("once-oneshot") => {
+            black_box(c.classify(black_box(&text)));
+            return;
+        }
+        Ok("once-stream64") => {
+            stream(&c, black_box(&text), 64, |f| {
+                black_box(f);
+            });
+            return;
+        }
+        _ => {}
+    }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("stream64") {
         let d = best_of(10, || {
             stream(&c, black_box(&text), 64, |f| {

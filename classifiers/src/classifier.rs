@@ -8,6 +8,9 @@ use crate::{Finding, Label, LabelSet, Severity, Watchlist};
 use serde::Serialize;
 use std::sync::Arc;
 
+/// Bytes of a text that one-shot classification hands the engine at a time.
+const ONE_SHOT_STEP: usize = 16 << 10;
+
 /// Tunables of the rule stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClassifierConfig {
@@ -108,12 +111,31 @@ impl Classifier {
     pub fn classify(&self, text: &str) -> Classification {
         let mut findings = Vec::new();
         let mut engine = Engine::new(self);
-        let view = Text {
-            bytes: text.as_bytes(),
-            base: 0,
-            eof: true,
-        };
-        engine.step(self, &view, &mut findings);
+        // The engine reads the text a slice at a time, as a scanner would be fed it without
+        // the copying: its hits and kept partners then stay a few cache lines long instead of
+        // growing with the text.
+        let bytes = text.as_bytes();
+        let mut end = 0;
+        while end < bytes.len() {
+            end = (end + ONE_SHOT_STEP).min(bytes.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let view = Text {
+                bytes: &bytes[..end],
+                base: 0,
+                eof: end == bytes.len(),
+            };
+            engine.step(self, &view, &mut findings);
+        }
+        if bytes.is_empty() {
+            let view = Text {
+                bytes,
+                base: 0,
+                eof: true,
+            };
+            engine.step(self, &view, &mut findings);
+        }
         Classification::from_findings(findings)
     }
 

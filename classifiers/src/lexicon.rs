@@ -127,8 +127,6 @@ pub(crate) struct Lexicon {
     lead: Vec<u8>,
     /// One more than the longest opening run of separators (0 without such patterns).
     lead_span: usize,
-    /// The shortest opening run of separators.
-    min_lead: usize,
     patterns: Vec<PatternInfo>,
     groups: Vec<Group>,
     kinds: Vec<LexKind>,
@@ -206,23 +204,9 @@ impl Lexicon {
         let n = bytes.len();
         // A word reaching this offset may go on in the next chunk.
         let cut_at = if text.eof { usize::MAX } else { n };
-        // Separators a lead pattern needs before a word (0: there are no lead patterns).
-        let lead_seps = if self.lead_span > 0 {
-            self.min_lead + 1
-        } else {
-            0
-        };
         let mut blk = st.pos - base;
         // Whether the byte before the block continues a word (then bit 0 starts nothing).
         let mut carry = u64::from(st.pos > 0 && is_word(text.at(st.pos - 1)));
-        // Separator bits of the 64 bytes before the block (set where the bytes are not held:
-        // such a word start is examined).
-        let mut seps_before = match blk {
-            _ if lead_seps == 0 => 0,
-            0 => u64::MAX,
-            1..=63 => (!word_mask(bytes, 0) << (64 - blk)) | (u64::MAX >> blk),
-            _ => !word_mask(bytes, blk - 64),
-        };
         let mut m = word_mask(bytes, blk);
         while blk < n {
             let next = if blk + 64 < n {
@@ -232,11 +216,6 @@ impl Lexicon {
             };
             let mut starts = m & !((m << 1) | carry);
             carry = m >> 63;
-            let leads = match lead_seps {
-                0 => 0,
-                1..=63 => starts & quiet(!m, seps_before, lead_seps),
-                _ => starts,
-            };
             while starts != 0 {
                 let s = starts.trailing_zeros() as usize;
                 starts &= starts - 1;
@@ -258,38 +237,31 @@ impl Lexicon {
                     st.pos = base + w;
                     return;
                 }
-                if ((leads >> s) & 1 == 1 || self.starts.may_begin(bytes, w, len))
-                    && !self.examine(a, blk, m, s, e, text, st, out)
-                {
+                if self.starts.may_begin(bytes, w, len) && !self.examine(a, w, e, text, st, out) {
                     st.pos = base + w;
                     return;
                 }
             }
-            seps_before = !m;
             m = next;
             blk += 64;
         }
         st.pos = base + n;
     }
 
-    /// A word start `w = blk + s` (block mask `m`) that passed the quick test: compares the
-    /// patterns that open with the word, walks the automaton where a prefix or lead pattern may
-    /// begin, and reports the matches. False when the text ran out before that was decided.
+    /// The word `bytes[w..e]` that passed the quick test: compares the patterns that open with
+    /// the word, walks the automaton where a prefix or lead pattern may begin, and reports the
+    /// matches. False when the text ran out before that was decided.
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
     fn examine<A: Automaton>(
         &self,
         a: &A,
-        blk: usize,
-        m: u64,
-        s: usize,
+        w: usize,
         e: usize,
         text: &Text<'_>,
         st: &mut LexState,
         out: &mut Vec<LexHit>,
     ) -> bool {
         let bytes = text.bytes;
-        let w = blk + s;
         let len = e - w;
         let (entry, prefix) = if len > self.max_len {
             // Longer than any pattern's first word: only a prefix pattern can begin.
@@ -304,6 +276,7 @@ impl Lexicon {
         if prefix && !self.walk(a, text.base + w, text, st) {
             return false;
         }
+        let lead = entry.is_some_and(|(_, en)| en.lead) || (prefix && self.starts.prefix_leads);
         if let Some((key, en)) = entry {
             // A key names one word only up to eight bytes; a longer word that has a
             // single-word entry is compared.
@@ -322,7 +295,7 @@ impl Lexicon {
                 st.found.push((pid, text.base + e));
             }
         }
-        if self.lead_span > 0 && !self.lead_walks(a, m, blk, s, text, st) {
+        if lead && !self.lead_walks(a, w, text, st) {
             return false;
         }
         if !st.found.is_empty() {
@@ -336,29 +309,20 @@ impl Lexicon {
     }
 
     /// Walks of the patterns that open with `k` separators, from `k` separators before the word
-    /// start at bit `s` of the block at `blk` (mask `m`). False when the text ran out first.
-    #[inline(always)]
+    /// start `w` (an index into `text.bytes`). False when the text ran out first.
+    #[inline(never)]
     fn lead_walks<A: Automaton>(
         &self,
         a: &A,
-        m: u64,
-        blk: usize,
-        s: usize,
+        w: usize,
         text: &Text<'_>,
         st: &mut LexState,
     ) -> bool {
-        let w = blk + s;
         // Separators just before the word, counted up to `lead_span`.
-        let below = m & ((1u64 << s) - 1);
-        let gap = if below != 0 {
-            s - (64 - below.leading_zeros() as usize)
-        } else {
-            let mut g = s;
-            while g < self.lead_span && g < w && !is_word(text.bytes[w - g - 1]) {
-                g += 1;
-            }
-            g
-        };
+        let mut gap = 0;
+        while gap < self.lead_span && gap < w && !is_word(text.bytes[w - gap - 1]) {
+            gap += 1;
+        }
         let abs = text.base + w;
         for &k in &self.lead {
             let k = usize::from(k);
@@ -430,17 +394,6 @@ impl Lexicon {
             .saturating_sub(self.max_len + 8)
             .min(pend.saturating_sub(8))
     }
-}
-
-/// Bit p set when the `k` bytes before byte p of the block are all separators (`seps` marks
-/// the block's separators, `before` those of the 64 bytes before it; 1 <= k <= 63).
-#[inline(always)]
-fn quiet(seps: u64, before: u64, k: usize) -> u64 {
-    let mut q = u64::MAX;
-    for i in 1..=k {
-        q &= (seps << i) | (before >> (64 - i));
-    }
-    q
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ use crate::lexicon::{LexHit, LexKind, TermKind};
 use crate::text::Text;
 use crate::{ClassifierConfig, Finding, Label, Severity, Span};
 
+mod decide;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HitKind {
     Lex(LexKind),
@@ -87,6 +89,8 @@ pub(crate) struct RuleState {
     /// Partners and issuer mentions, sorted by start.
     retained: Vec<Hit>,
     near: Vec<Hit>,
+    /// Anchors being decided (kept for its allocation).
+    ready: Vec<Hit>,
     /// Longest lexicon hit: a partner ending near an anchor starts at most this much earlier.
     max_len: usize,
 }
@@ -114,6 +118,7 @@ impl RuleState {
             pending: Vec::new(),
             retained: Vec::new(),
             near: Vec::new(),
+            ready: Vec::new(),
             max_len,
         }
     }
@@ -128,13 +133,20 @@ impl RuleState {
         self.retained.insert(at, hit);
     }
 
-    /// Retained hits that may lie within `gap` of `[start, end)`.
-    fn around(&self, start: usize, end: usize, gap: usize) -> &[Hit] {
+    /// Retained hits that may lie within `gap` of `[start, end)`. Anchors are decided in start
+    /// order, so the window's low end only moves forward: `cursor` keeps it between calls
+    /// (walking a few hits instead of two binary searches over every retained hit).
+    fn window(&self, cursor: &mut usize, start: usize, end: usize, gap: usize) -> &[Hit] {
         let lo = start.saturating_sub(gap + self.max_len);
         let hi = end.saturating_add(gap);
-        let from = self.retained.partition_point(|h| h.start < lo);
-        let to = self.retained.partition_point(|h| h.start <= hi);
-        &self.retained[from..to.max(from)]
+        let mut from = (*cursor).min(self.retained.len());
+        while from < self.retained.len() && self.retained[from].start < lo {
+            from += 1;
+        }
+        *cursor = from;
+        let rest = &self.retained[from..];
+        let to = rest.iter().position(|h| h.start > hi).unwrap_or(rest.len());
+        &rest[..to]
     }
 
     /// Takes a hit in; standalone labels come out at once, anchors and partners are kept.
@@ -223,15 +235,27 @@ impl RuleState {
         out: &mut Vec<Finding>,
     ) {
         let gap = cfg.proximity_bytes;
-        let mut i = 0;
-        while i < self.pending.len() {
-            let a = self.pending[i];
-            if a.end.saturating_add(gap) < known {
-                self.pending.swap_remove(i);
-                self.decide(a, cfg, text, out);
-            } else {
-                i += 1;
+        if self
+            .pending
+            .iter()
+            .any(|a| a.end.saturating_add(gap) < known)
+        {
+            let mut ready = std::mem::take(&mut self.ready);
+            self.pending.retain(|a| {
+                let done = a.end.saturating_add(gap) < known;
+                if done {
+                    ready.push(*a);
+                }
+                !done
+            });
+            // Mostly sorted already (lexicon hits, then identifier hits, each in order): the
+            // stable sort merges those runs in linear time.
+            ready.sort_by_key(|a| a.start);
+            let mut cursor = 0;
+            for a in ready.drain(..) {
+                self.decide(a, cfg, text, &mut cursor, out);
             }
+            self.ready = ready;
         }
         let m = self.pending.iter().map(|h| h.start).fold(known, usize::min);
         self.retained.retain(|p| p.end.saturating_add(gap) >= m);
@@ -255,198 +279,5 @@ impl RuleState {
             .map(|h| h.start)
             .min()
             .unwrap_or(usize::MAX)
-    }
-
-    /// The partners of `a` among the terms that `wanted` (the rule of the anchor reads only
-    /// those).
-    fn collect_near(
-        &mut self,
-        a: &Hit,
-        cfg: &ClassifierConfig,
-        text: &Text<'_>,
-        wanted: fn(TermKind) -> bool,
-    ) {
-        let mut near = std::mem::take(&mut self.near);
-        near.clear();
-        for p in self.around(a.start, a.end, cfg.proximity_bytes) {
-            // Only terms are partners (issuer mentions are kept for the shadowing test).
-            if !p.term().is_some_and(wanted) {
-                continue;
-            }
-            let close = if p.start >= a.end {
-                p.start - a.end <= cfg.proximity_bytes
-                    && text.words_between(a.end, p.start) <= cfg.proximity_words
-            } else if p.end <= a.start {
-                a.start - p.end <= cfg.proximity_bytes
-                    && text.words_between(p.end, a.start) <= cfg.proximity_words
-            } else {
-                false
-            };
-            if close {
-                near.push(*p);
-            }
-        }
-        self.near = near;
-    }
-
-    fn near_has(&self, t: TermKind) -> bool {
-        self.near.iter().any(|p| p.term() == Some(t))
-    }
-
-    /// Span of the anchor joined with its partners of kind `t`, if it has any.
-    fn joined(&self, a: &Hit, t: TermKind) -> Option<(usize, usize)> {
-        let mut span: Option<(usize, usize)> = None;
-        for p in self.near.iter().filter(|p| p.term() == Some(t)) {
-            let (s, e) = span.unwrap_or((a.start, a.end));
-            span = Some((s.min(p.start), e.max(p.end)));
-        }
-        span
-    }
-
-    fn decide(&mut self, a: Hit, cfg: &ClassifierConfig, text: &Text<'_>, out: &mut Vec<Finding>) {
-        match a.kind {
-            HitKind::Lex(LexKind::Issuer { idx, restricted }) => {
-                // One decision per mention: a longer issuer match covering this one wins, and
-                // of identical spans the lowest issuer index speaks.
-                let shadowed = self.around(a.start, a.end, 0).iter().any(|c| {
-                    c.issuer().is_some_and(|ci| {
-                        c.start <= a.start
-                            && c.end >= a.end
-                            && ((c.start, c.end) != (a.start, a.end) || ci < idx)
-                    })
-                });
-                if shadowed {
-                    return;
-                }
-                self.collect_near(&a, cfg, text, extends_span);
-                let high = if restricted {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                };
-                if let Some((s, e)) = self.joined(&a, TermKind::Earnings) {
-                    out.push(finding(
-                        Label::EarningsData,
-                        high,
-                        0.8,
-                        s,
-                        e,
-                        "watchlist_earnings",
-                    ));
-                    out.push(finding(Label::Mnpi, high, 0.75, s, e, "watchlist_earnings"));
-                }
-                if let Some((s, e)) = self.joined(&a, TermKind::Deal) {
-                    out.push(finding(
-                        Label::MergerAcquisitionTarget,
-                        high,
-                        0.8,
-                        s,
-                        e,
-                        "watchlist_deal",
-                    ));
-                    out.push(finding(Label::Mnpi, high, 0.75, s, e, "watchlist_deal"));
-                }
-                if restricted {
-                    out.push(finding(
-                        Label::Mnpi,
-                        Severity::Low,
-                        0.5,
-                        a.start,
-                        a.end,
-                        "restricted_list",
-                    ));
-                }
-            }
-            HitKind::Lex(LexKind::Term(TermKind::Mnpi)) => {
-                self.collect_near(&a, cfg, text, extends_span);
-                if let Some((s, e)) = self.joined(&a, TermKind::Earnings) {
-                    out.push(finding(
-                        Label::EarningsData,
-                        Severity::Medium,
-                        0.65,
-                        s,
-                        e,
-                        "mnpi_phrase_earnings",
-                    ));
-                }
-                if let Some((s, e)) = self.joined(&a, TermKind::Deal) {
-                    out.push(finding(
-                        Label::MergerAcquisitionTarget,
-                        Severity::Medium,
-                        0.65,
-                        s,
-                        e,
-                        "mnpi_phrase_deal",
-                    ));
-                }
-            }
-            HitKind::Id(flags) => {
-                self.collect_near(&a, cfg, text, is_context);
-                self.decide_identifier(a, flags, out);
-            }
-            HitKind::Lex(_) => {}
-        }
-    }
-
-    fn decide_identifier(&self, a: Hit, f: IdFlags, out: &mut Vec<Finding>) {
-        let (s, e) = (a.start, a.end);
-        let mut push = |label, severity, confidence, detector| {
-            out.push(finding(label, severity, confidence, s, e, detector))
-        };
-        if f.has(IdFlags::CARD) {
-            push(Label::Pii, Severity::High, 0.95, "card_luhn");
-            push(Label::CustomerNpi, Severity::High, 0.9, "card_luhn");
-            return;
-        }
-        if f.has(IdFlags::IBAN) {
-            push(Label::Pii, Severity::High, 0.95, "iban_mod97");
-            push(Label::CustomerNpi, Severity::High, 0.9, "iban_mod97");
-            return;
-        }
-        if f.has(IdFlags::SSN) {
-            push(Label::Pii, Severity::High, 0.9, "us_ssn");
-            return;
-        }
-        if f.has(IdFlags::EMAIL) {
-            push(Label::Pii, Severity::Medium, 0.9, "email");
-            return;
-        }
-        if f.has(IdFlags::PHONE) {
-            push(Label::Pii, Severity::Medium, 0.7, "phone");
-            return;
-        }
-        let filing = self.near_has(TermKind::CtxFiling);
-        let security_label = if filing {
-            Label::RegulatoryFiling
-        } else {
-            Label::TradingPosition
-        };
-        let context =
-            filing || self.near_has(TermKind::CtxSecurity) || self.near_has(TermKind::CtxCusip);
-        let confidence = if context { 0.85 } else { 0.6 };
-        if f.has(IdFlags::ISIN) {
-            push(security_label, Severity::Medium, confidence, "isin");
-            return;
-        }
-        if f.has(IdFlags::CUSIP) {
-            push(security_label, Severity::Medium, confidence, "cusip");
-            return;
-        }
-        let mut any = false;
-        if f.has(IdFlags::ABA) && self.near_has(TermKind::CtxRouting) {
-            push(Label::CustomerNpi, Severity::High, 0.9, "aba_routing");
-            any = true;
-        }
-        if f.has(IdFlags::SSN_BARE) && self.near_has(TermKind::CtxSsn) {
-            push(Label::Pii, Severity::High, 0.85, "us_ssn");
-            any = true;
-        }
-        if f.has(IdFlags::CUSIP_NUM) && self.near_has(TermKind::CtxCusip) {
-            push(security_label, Severity::Medium, 0.85, "cusip");
-            any = true;
-        }
-        if !any && f.has(IdFlags::ACCOUNT) && self.near_has(TermKind::CtxAccount) {
-            push(Label::CustomerNpi, Severity::High, 0.75, "account_number");
-        }
     }
 }

@@ -78,6 +78,21 @@ fn bad(field: impl Into<String>, problem: impl Into<String>) -> WatchlistError {
     }
 }
 
+/// A term is matched on its ASCII letters, digits, `$` and `&` (everything else counts as a
+/// separator), so one without any would match nothing or any punctuation.
+fn matchable(s: &str, field: String) -> Result<Option<String>, WatchlistError> {
+    if s.bytes()
+        .any(|b| b.is_ascii_alphanumeric() || b == b'$' || b == b'&')
+    {
+        Ok(Some(s.trim().to_owned()))
+    } else {
+        Err(bad(
+            field,
+            "has no ASCII letter or digit to match on (other characters count as separators)",
+        ))
+    }
+}
+
 fn text(
     obj: &Map<String, Value>,
     key: &str,
@@ -87,7 +102,7 @@ fn text(
     match obj.get(key) {
         None | Some(Value::Null) if !required => Ok(None),
         None | Some(Value::Null) => Err(bad(format!("{at}.{key}"), "missing")),
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+        Some(Value::String(s)) if !s.trim().is_empty() => matchable(s, format!("{at}.{key}")),
         Some(Value::String(_)) => Err(bad(format!("{at}.{key}"), "empty")),
         Some(_) => Err(bad(format!("{at}.{key}"), "expected a string")),
     }
@@ -100,7 +115,9 @@ fn texts(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Vec<String>, W
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
-                Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+                Value::String(s) if !s.trim().is_empty() => {
+                    matchable(s, format!("{at}.{key}[{i}]")).map(Option::unwrap_or_default)
+                }
                 _ => Err(bad(
                     format!("{at}.{key}[{i}]"),
                     "expected a non-empty string",

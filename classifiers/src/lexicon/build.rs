@@ -26,7 +26,8 @@ impl PatternSet {
             Some(stem) => (stem, Tail::Open),
             None => (raw, tail),
         };
-        if raw.trim().is_empty() {
+        // A pattern needs a word: one of separators only would match any punctuation.
+        if !raw.bytes().any(|b| NORM[usize::from(b)] != b' ') {
             return;
         }
         let mut norm = Vec::with_capacity(raw.len() + 1);
@@ -295,7 +296,6 @@ impl Lexicon {
             auto_pids,
             starts,
             lead_span: lead.iter().max().map_or(0, |&k| usize::from(k) + 1),
-            min_lead: lead.iter().min().map_or(0, |&k| usize::from(k)),
             lead,
             patterns: infos,
             groups,

@@ -17,7 +17,7 @@
 //! comparisons, the automaton and the spelling checks decide.
 
 use super::keyset::{Bloom, KeyTable, SmallBloom};
-use super::words::{fold_lanes, is_word, load, word_key, K};
+use super::words::{fold_lanes, folded_head, is_word, load, long_key, word_key, K};
 use super::{Meta, Tail};
 use std::collections::HashMap;
 
@@ -77,6 +77,8 @@ pub(crate) struct Entry {
     /// The pattern that is exactly this word, if any.
     pub single: Option<u32>,
     pub longer: Longer,
+    /// Some pattern opens with separators and then this word: the lead walks run.
+    pub lead: bool,
     /// Some pattern opening with this word has a case-insensitive spelling (else the word must
     /// be one of the exact spellings).
     folded: bool,
@@ -94,7 +96,10 @@ pub(crate) struct Starts {
     exact: KeyTable<()>,
     /// (folded first word, folded start of the second word).
     pairs: Bloom,
-    has_prefix: bool,
+    /// The shortest word a prefix pattern can begin (`usize::MAX` without prefix patterns).
+    min_prefix: usize,
+    /// Some prefix pattern opens with separators (`-acqui*`): a prefix also runs the lead walks.
+    pub(crate) prefix_leads: bool,
     pub(crate) cands: Vec<Cand>,
     /// Normalized heads of the [`Route::Word`] patterns, grouped by first word.
     pub(crate) heads: Vec<u8>,
@@ -107,7 +112,8 @@ struct Builder<'a> {
     table: HashMap<u64, Entry>,
     exact: HashMap<u64, ()>,
     pairs: Bloom,
-    has_prefix: bool,
+    min_prefix: usize,
+    prefix_leads: bool,
     cands: HashMap<u64, Vec<(u32, &'a [u8])>>,
 }
 
@@ -118,12 +124,28 @@ impl<'a> Builder<'a> {
         let open = metas.iter().any(|m| m.tail != Tail::Boundary);
         match Route::of(head, metas) {
             Route::Prefix => {
-                self.has_prefix = true;
+                self.min_prefix = self.min_prefix.min(head.len());
                 self.prefixes.extend(start_keys(head, false));
                 return;
             }
-            // Found by the lead walks.
-            Route::Lead => return,
+            // Found by the lead walks, from the word after the separators.
+            Route::Lead => {
+                let word = head.trim_ascii_start();
+                let len = word.iter().position(|&b| b == b' ').unwrap_or(word.len());
+                if len == word.len() && open {
+                    self.min_prefix = self.min_prefix.min(len);
+                    self.prefixes.extend(start_keys(word, false));
+                    self.prefix_leads = true;
+                } else {
+                    let key = word_key(word, 0, len, false);
+                    self.first.insert(key);
+                    let entry = self.table.entry(key).or_default();
+                    entry.lead = true;
+                    // The exact spelling opens with the separators: the walk checks it.
+                    entry.folded = true;
+                }
+                return;
+            }
             Route::Word => {}
         }
         let first_len = head.iter().position(|&b| b == b' ').unwrap_or(head.len());
@@ -198,7 +220,8 @@ impl Starts {
             table: HashMap::new(),
             exact: HashMap::new(),
             pairs: Bloom::new(),
-            has_prefix: false,
+            min_prefix: usize::MAX,
+            prefix_leads: false,
             cands: HashMap::new(),
         };
         for (pid, head, metas) in patterns {
@@ -228,7 +251,8 @@ impl Starts {
             table: KeyTable::new(b.table.into_iter()),
             exact: KeyTable::new(b.exact.into_iter()),
             pairs: b.pairs,
-            has_prefix: b.has_prefix,
+            min_prefix: b.min_prefix,
+            prefix_leads: b.prefix_leads,
             cands,
             heads,
         }
@@ -251,18 +275,14 @@ impl Starts {
     }
 
     /// The quick test: false when no pattern can begin at the word `bytes[at..at + len]`
-    /// (one bitset probe; with prefix patterns, one more in a small set).
+    /// (one bit of a bitset; for a word long enough to hold a prefix pattern, one more in a
+    /// small set).
     #[inline(always)]
     pub(crate) fn may_begin(&self, bytes: &[u8], at: usize, len: usize) -> bool {
-        let n = len.min(8);
-        let head = load(bytes, at, n) | fold_lanes(n);
-        let key = if len <= 8 {
-            head
-        } else {
-            word_key(bytes, at, len, true)
-        };
+        let head = folded_head(bytes, at, len);
+        let key = if len <= 8 { head } else { long_key(head, len) };
         self.first.may_contain(key)
-            || (self.has_prefix && self.prefixes.may_contain(head & 0xFF_FFFF))
+            || (len >= self.min_prefix && self.prefixes.may_contain(head & 0xFF_FFFF))
     }
 
     /// The entry of the whole word `bytes[at..at + len]` with its folded key, if a pattern may
@@ -305,7 +325,7 @@ impl Starts {
     /// Whether a single-word prefix pattern may begin at the word `bytes[at..at + len]`.
     #[inline(always)]
     pub(crate) fn may_prefix(&self, bytes: &[u8], at: usize, len: usize) -> bool {
-        if !self.has_prefix {
+        if len < self.min_prefix {
             return false;
         }
         let n = len.min(3);

@@ -89,11 +89,13 @@ fn list() -> Watchlist {
         {"name": "Qua Systems", "ticker": "QUA", "aliases": [], "list": "watch"}
       ],
       "deal_code_names": [{"code_name": "Project Falcon", "target": "Halvorsen Biotech"}],
-      "phrases": {"mnpi": ["--- embargo", "(draft", "#memo", "x*"]}
+      "phrases": {"mnpi": ["--- embargo", "(draft", "#memo", "x*", "(pre*"]}
     }"##,
     )
-    .unwrap_or_default();
+    .expect("the test list is valid");
     list.phrases.deal.push("Ab*".into());
+    // A phrase without a word is refused by the loader; the lexicon skips one given directly.
+    list.phrases.mnpi.push("---".into());
     list
 }
 
@@ -198,6 +200,8 @@ const VOCAB: &[&str] = &[
     "embargo",
     "draft",
     "memo",
+    "pre",
+    "Prefix",
     "x",
     "xylophone",
     "10",

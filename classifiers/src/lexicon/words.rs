@@ -143,6 +143,27 @@ pub(crate) fn fold_lanes(n: usize) -> u64 {
     }
 }
 
+/// The first `min(len, 8)` bytes of the word at `at` with `0x20` set on each, zero above
+/// them: the folded key of a word of up to eight bytes (`len >= 1`).
+#[inline(always)]
+pub(crate) fn folded_head(bytes: &[u8], at: usize, len: usize) -> u64 {
+    let x = match bytes.get(at..at + 8) {
+        Some(s) => {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(s);
+            u64::from_le_bytes(x)
+        }
+        None => load(bytes, at, len),
+    };
+    (x | (ONES * 0x20)) & (u64::MAX >> (64 - 8 * len.clamp(1, 8)))
+}
+
+/// The key of a word longer than eight bytes from its first eight (see [`word_key`]).
+#[inline(always)]
+pub(crate) fn long_key(head: u64, len: usize) -> u64 {
+    (head ^ ((len as u64) << 57)) | (1 << 63)
+}
+
 /// Key of the word `bytes[at..at + len]`, lower-cased with `fold`: the bytes themselves up to
 /// eight; beyond, the first eight with the length mixed into the top byte and bit 63 set (no
 /// short key has it). Long words with the same first eight bytes may share a key: the key only
@@ -154,7 +175,7 @@ pub(crate) fn word_key(bytes: &[u8], at: usize, len: usize, fold: bool) -> u64 {
     if len <= 8 {
         head
     } else {
-        (head ^ ((len as u64) << 57)) | (1 << 63)
+        long_key(head, len)
     }
 }
 

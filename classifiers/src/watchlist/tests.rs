@@ -36,6 +36,11 @@ fn bad_values_name_their_field() {
             "deal_code_names[0].code_name",
         ),
         (br#"{"issuers": {}}"#, "issuers"),
+        (
+            br#"{"phrases": {"mnpi": ["inside info", "---"]}}"#,
+            "phrases.mnpi[1]",
+        ),
+        (br#"{"issuers": [{"name": "(?)"}]}"#, "issuers[0].name"),
     ];
     for (json, field) in cases {
         let err = Watchlist::from_json(json).unwrap_err().to_string();
