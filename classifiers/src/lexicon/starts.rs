@@ -98,6 +98,9 @@ pub(crate) struct Starts {
     pairs: Bloom,
     /// The shortest word a prefix pattern can begin (`usize::MAX` without prefix patterns).
     min_prefix: usize,
+    /// Bit `b & 63` set for each folded first byte `b` of a word a prefix pattern can begin
+    /// (three instructions that spare most words the probe of `prefixes`).
+    prefix_first: u64,
     /// Some prefix pattern opens with separators (`-acqui*`): a prefix also runs the lead walks.
     pub(crate) prefix_leads: bool,
     pub(crate) cands: Vec<Cand>,
@@ -247,6 +250,10 @@ impl Starts {
         }
         Starts {
             first: b.first,
+            prefix_first: b
+                .prefixes
+                .iter()
+                .fold(0, |bits, key| bits | (1 << (key & 63))),
             prefixes: SmallBloom::new(&b.prefixes),
             table: KeyTable::new(b.table.into_iter()),
             exact: KeyTable::new(b.exact.into_iter()),
@@ -282,7 +289,9 @@ impl Starts {
         let head = folded_head(bytes, at, len);
         let key = if len <= 8 { head } else { long_key(head, len) };
         self.first.may_contain(key)
-            || (len >= self.min_prefix && self.prefixes.may_contain(head & 0xFF_FFFF))
+            || (len >= self.min_prefix
+                && (self.prefix_first >> (head & 63)) & 1 == 1
+                && self.prefixes.may_contain(head & 0xFF_FFFF))
     }
 
     /// The entry of the whole word `bytes[at..at + len]` with its folded key, if a pattern may
@@ -325,7 +334,7 @@ impl Starts {
     /// Whether a single-word prefix pattern may begin at the word `bytes[at..at + len]`.
     #[inline(always)]
     pub(crate) fn may_prefix(&self, bytes: &[u8], at: usize, len: usize) -> bool {
-        if len < self.min_prefix {
+        if len < self.min_prefix || (self.prefix_first >> ((bytes[at] | 0x20) & 63)) & 1 == 0 {
             return false;
         }
         let n = len.min(3);
