@@ -147,10 +147,13 @@ impl<C: Deref<Target = Classifier>> Scanner<C> {
             eof,
         };
         self.engine.step(&self.classifier, &text, &mut out);
-        let keep = self.engine.needs_from(&self.classifier).max(self.base);
-        if keep - self.base >= TRIM_AT {
-            self.buf.drain(..keep - self.base);
-            self.base = keep;
+        // Less than TRIM_AT held cannot free TRIM_AT: the bound is not even computed.
+        if self.buf.len() >= 2 * TRIM_AT {
+            let keep = self.engine.needs_from(&self.classifier).max(self.base);
+            if keep - self.base >= TRIM_AT {
+                self.buf.drain(..keep - self.base);
+                self.base = keep;
+            }
         }
         out
     }

@@ -108,9 +108,21 @@ pub enum IdentifierError {
     Start(#[from] regex_automata::dfa::StartError),
 }
 
+/// Letters, digits and `._%+-`: the bytes an identifier's token is made of.
+static TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-');
+        i += 1;
+    }
+    t
+};
+
 #[inline]
 fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+    TOKEN[usize::from(b)]
 }
 
 #[inline]
@@ -314,28 +326,25 @@ impl IdMatcher {
     }
 }
 
-/// First digit or `@`, eight bytes at a time: a word is skipped when none of its bytes lies in
-/// 0x30..=0x40 (the SWAR "has byte between" test; bytes >= 0x80 never count).
+/// First digit or `@`, sixteen bytes at a time.
 fn find_trigger(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::MAX / 255;
-    const HIGH: u64 = ONES * 128;
-    let trigger = |b: &u8| b.is_ascii_digit() || *b == b'@';
+    use wide::u8x16;
+    let splat = u8x16::splat;
     let mut i = 0;
-    let mut words = bytes.chunks_exact(8);
-    for w in words.by_ref() {
-        let mut x = [0u8; 8];
-        x.copy_from_slice(w);
-        let x = u64::from_le_bytes(x);
-        let low = x & (ONES * 127);
-        let between = (ONES * (127 + 0x41) - low) & !x & (low + ONES * (127 - 0x2F)) & HIGH;
-        if between != 0 {
-            if let Some(k) = w.iter().position(trigger) {
-                return Some(i + k);
-            }
+    while i < bytes.len() {
+        let mut x = [0u8; 16];
+        let n = (bytes.len() - i).min(16);
+        x[..n].copy_from_slice(&bytes[i..i + n]);
+        let v = u8x16::new(x);
+        // A digit is `b - '0' <= 9` unsigned; the zeros past the end are neither.
+        let d = v - splat(b'0');
+        let hits = (d.min(splat(9)).simd_eq(d) | v.simd_eq(splat(b'@'))).to_bitmask();
+        if hits != 0 {
+            return Some(i + hits.trailing_zeros() as usize);
         }
-        i += 8;
+        i += 16;
     }
-    words.remainder().iter().position(trigger).map(|k| i + k)
+    None
 }
 
 fn record(dfa: &dense::DFA<Vec<u32>>, sid: StateID, end: usize, ends: &mut Vec<(u8, usize)>) {

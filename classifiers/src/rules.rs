@@ -258,26 +258,31 @@ impl RuleState {
             self.ready = ready;
         }
         let m = self.pending.iter().map(|h| h.start).fold(known, usize::min);
-        self.retained.retain(|p| p.end.saturating_add(gap) >= m);
+        // Sorted by start, and a hit ends after it starts: when the first one is still in
+        // reach, all are (the common case on a short chunk, decided without a pass).
+        if self
+            .retained
+            .first()
+            .is_some_and(|p| p.start.saturating_add(gap) < m)
+        {
+            self.retained.retain(|p| p.end.saturating_add(gap) >= m);
+        }
     }
 
     /// The stream offset below which no finding can start any more.
     pub(crate) fn committed(&self, known: usize, gap: usize) -> usize {
         let m = self.pending.iter().map(|h| h.start).fold(known, usize::min);
+        // Sorted by start: the first partner that may still join a finding is the lowest.
         self.retained
             .iter()
-            .filter(|p| p.extends_span() && p.end.saturating_add(gap) >= m)
-            .map(|p| p.start)
-            .fold(m, usize::min)
+            .find(|p| p.extends_span() && p.end.saturating_add(gap) >= m)
+            .map_or(m, |p| p.start.min(m))
     }
 
     /// Lowest offset whose text a kept hit may still need.
     pub(crate) fn needs_from(&self) -> usize {
-        self.pending
-            .iter()
-            .chain(&self.retained)
-            .map(|h| h.start)
-            .min()
-            .unwrap_or(usize::MAX)
+        // `retained` is sorted by start.
+        let first = self.retained.first().map_or(usize::MAX, |h| h.start);
+        self.pending.iter().map(|h| h.start).fold(first, usize::min)
     }
 }

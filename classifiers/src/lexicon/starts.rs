@@ -282,8 +282,8 @@ impl Starts {
     }
 
     /// The quick test: false when no pattern can begin at the word `bytes[at..at + len]`
-    /// (one bit of a bitset; for a word long enough to hold a prefix pattern, one more in a
-    /// small set).
+    /// (one bit of a bitset; for a word long enough to hold a prefix pattern and with a first
+    /// byte that one opens with, one more in a small set).
     #[inline(always)]
     pub(crate) fn may_begin(&self, bytes: &[u8], at: usize, len: usize) -> bool {
         let head = folded_head(bytes, at, len);

@@ -78,31 +78,27 @@ fn mask(n: usize) -> u64 {
 #[inline(always)]
 pub(crate) fn word_mask(bytes: &[u8], at: usize) -> u64 {
     match bytes.get(at..at + 64) {
-        Some(block) => {
-            let mut m = 0u64;
-            for (k, lane) in block.chunks_exact(16).enumerate() {
-                let mut x = [0u8; 16];
-                x.copy_from_slice(lane);
-                m |= u64::from(word_bytes16(x)) << (16 * k);
-            }
-            m
-        }
+        Some(block) => block_mask(block),
         None => {
-            // The end of the text: eight bytes at a time, then the last few.
+            // The end of the text: the bytes left, then zeros (not word bytes).
             let rest = &bytes[at..];
-            let mut m = 0u64;
-            let mut k = 0;
-            while k + 8 <= rest.len() {
-                m |= gather(word_bytes8(load(rest, k, 8))) << k;
-                k += 8;
-            }
-            if k < rest.len() {
-                // Zero bytes past the end are not word bytes.
-                m |= gather(word_bytes8(load(rest, k, rest.len() - k))) << k;
-            }
-            m
+            let mut block = [0u8; 64];
+            block[..rest.len()].copy_from_slice(rest);
+            block_mask(&block)
         }
     }
+}
+
+/// [`word_mask`] of exactly 64 bytes.
+#[inline(always)]
+fn block_mask(block: &[u8]) -> u64 {
+    let mut m = 0u64;
+    for (k, lane) in block.chunks_exact(16).enumerate() {
+        let mut x = [0u8; 16];
+        x.copy_from_slice(lane);
+        m |= u64::from(word_bytes16(x)) << (16 * k);
+    }
+    m
 }
 
 /// Bit k set when byte k is a word byte: sixteen bytes in a few SIMD operations.
@@ -121,12 +117,6 @@ fn word_bytes16(x: [u8; 16]) -> u32 {
     // `$` (0x24) and `&` (0x26) are the bytes with `b | 2 == 0x26`.
     let sym = (v | splat(0x02)).simd_eq(splat(0x26));
     (letter | digit | sym).to_bitmask()
-}
-
-/// The high bits of the eight bytes of `hi`, gathered into one byte.
-#[inline(always)]
-fn gather(hi: u64) -> u64 {
-    (hi >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 /// Up to eight bytes of `bytes[at..at + n]` as a little-endian word, zero above them.
@@ -163,19 +153,26 @@ pub(crate) fn fold_lanes(n: usize) -> u64 {
     }
 }
 
+/// `KEEP[n]`: the low `n` bytes of a `u64`.
+const KEEP: [u64; 9] = {
+    let mut t = [0u64; 9];
+    let mut n = 1;
+    while n <= 8 {
+        t[n] = u64::MAX >> (64 - 8 * n);
+        n += 1;
+    }
+    t
+};
+
 /// The first `min(len, 8)` bytes of the word at `at` with `0x20` set on each, zero above
 /// them: the folded key of a word of up to eight bytes (`len >= 1`).
 #[inline(always)]
 pub(crate) fn folded_head(bytes: &[u8], at: usize, len: usize) -> u64 {
-    let x = match bytes.get(at..at + 8) {
-        Some(s) => {
-            let mut x = [0u8; 8];
-            x.copy_from_slice(s);
-            u64::from_le_bytes(x)
-        }
+    let x = match bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        Some(x) => u64::from_le_bytes(*x),
         None => load(bytes, at, len),
     };
-    (x | (ONES * 0x20)) & (u64::MAX >> (64 - 8 * len.clamp(1, 8)))
+    (x | (ONES * 0x20)) & KEEP[len.min(8)]
 }
 
 /// The key of a word longer than eight bytes from its first eight (see [`word_key`]).
