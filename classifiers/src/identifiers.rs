@@ -193,34 +193,50 @@ impl IdMatcher {
                 };
                 return;
             };
-            let p = st.scan + rel;
-            self.candidate_starts(st, text, p);
-            let mut decided = None;
-            for i in 0..st.starts.len() {
-                match self.try_at(st, st.starts[i], text) {
-                    Outcome::Wait => {
-                        st.known = st.known.max(st.starts[0]);
-                        return;
-                    }
-                    Outcome::Hit(h) => {
-                        decided = Some(h);
-                        break;
-                    }
-                    Outcome::Nothing => {}
-                }
-            }
-            match decided {
-                Some(h) => {
-                    out.push(h);
-                    st.scan = h.end;
-                    st.floor = h.end;
-                }
-                None => {
-                    st.scan = p + 1;
-                    st.floor = st.floor.max(p + 1);
-                }
+            if !self.at_trigger(st, text, st.scan + rel, out) {
+                return;
             }
         }
+    }
+
+    /// Tries the candidate starts of the trigger at `p`, moving the scan past it (or past the
+    /// hit it gives). False when a decision waits for more text. Out of line: most calls of
+    /// [`IdMatcher::advance`] (a streamed chunk of prose) see no trigger at all.
+    #[inline(never)]
+    fn at_trigger(
+        &self,
+        st: &mut IdState,
+        text: &Text<'_>,
+        p: usize,
+        out: &mut Vec<IdHit>,
+    ) -> bool {
+        self.candidate_starts(st, text, p);
+        let mut decided = None;
+        for i in 0..st.starts.len() {
+            match self.try_at(st, st.starts[i], text) {
+                Outcome::Wait => {
+                    st.known = st.known.max(st.starts[0]);
+                    return false;
+                }
+                Outcome::Hit(h) => {
+                    decided = Some(h);
+                    break;
+                }
+                Outcome::Nothing => {}
+            }
+        }
+        match decided {
+            Some(h) => {
+                out.push(h);
+                st.scan = h.end;
+                st.floor = h.end;
+            }
+            None => {
+                st.scan = p + 1;
+                st.floor = st.floor.max(p + 1);
+            }
+        }
+        true
     }
 
     /// Lowest start a future trigger (at or after the end of the text) could propose.
@@ -328,23 +344,40 @@ impl IdMatcher {
 
 /// First digit or `@`, sixteen bytes at a time.
 fn find_trigger(bytes: &[u8]) -> Option<usize> {
-    use wide::u8x16;
-    let splat = u8x16::splat;
+    let n = bytes.len();
     let mut i = 0;
-    while i < bytes.len() {
-        let mut x = [0u8; 16];
-        let n = (bytes.len() - i).min(16);
-        x[..n].copy_from_slice(&bytes[i..i + n]);
-        let v = u8x16::new(x);
-        // A digit is `b - '0' <= 9` unsigned; the zeros past the end are neither.
-        let d = v - splat(b'0');
-        let hits = (d.min(splat(9)).simd_eq(d) | v.simd_eq(splat(b'@'))).to_bitmask();
+    while let Some(block) = bytes.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+        let hits = triggers16(*block);
         if hits != 0 {
             return Some(i + hits.trailing_zeros() as usize);
         }
         i += 16;
     }
-    None
+    if i == n {
+        return None;
+    }
+    // The last few bytes: the sixteen that end the text when there are as many (the bits of
+    // the bytes already seen shifted out), else a zero-padded copy.
+    let hits = match bytes.last_chunk::<16>() {
+        Some(block) => triggers16(*block) >> (i + 16 - n),
+        None => {
+            let mut x = [0u8; 16];
+            x[..n - i].copy_from_slice(&bytes[i..]);
+            triggers16(x)
+        }
+    };
+    (hits != 0).then(|| i + hits.trailing_zeros() as usize)
+}
+
+/// Bit k set when byte k is a digit or `@` (a zero byte is neither).
+#[inline(always)]
+fn triggers16(x: [u8; 16]) -> u32 {
+    use wide::u8x16;
+    let splat = u8x16::splat;
+    let v = u8x16::new(x);
+    // A digit is `b - '0' <= 9` unsigned.
+    let d = v - splat(b'0');
+    (d.min(splat(9)).simd_eq(d) | v.simd_eq(splat(b'@'))).to_bitmask()
 }
 
 fn record(dfa: &dense::DFA<Vec<u32>>, sid: StateID, end: usize, ends: &mut Vec<(u8, usize)>) {
@@ -429,4 +462,26 @@ fn email_ok(raw: &[u8]) -> bool {
         && !domain
             .split(|&b| b == b'.')
             .any(|l| l.is_empty() || l.starts_with(b"-") || l.ends_with(b"-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_trigger;
+
+    #[test]
+    fn trigger_search_finds_the_first_digit_or_at_sign_at_any_length() {
+        let base: Vec<u8> = b"prose, then jane@example.com and 4111: ok "
+            .iter()
+            .copied()
+            .cycle()
+            .take(100)
+            .collect();
+        for len in 0..base.len() {
+            for from in 0..=len {
+                let slice = &base[from..len];
+                let want = slice.iter().position(|&b| b.is_ascii_digit() || b == b'@');
+                assert_eq!(find_trigger(slice), want, "{from}..{len}");
+            }
+        }
+    }
 }

@@ -77,10 +77,14 @@ fn mask(n: usize) -> u64 {
 /// Bit k set when `bytes[at + k]` is a word byte, for up to 64 bytes (zero past the end).
 #[inline(always)]
 pub(crate) fn word_mask(bytes: &[u8], at: usize) -> u64 {
+    let n = bytes.len();
     match bytes.get(at..at + 64) {
         Some(block) => block_mask(block),
+        // The end of the text: the 64 bytes that end it, shifted so that bit 0 is `at` (the
+        // bits past the end are zero).
+        None if n >= 64 && at < n => block_mask(&bytes[n - 64..]) >> (at + 64 - n),
         None => {
-            // The end of the text: the bytes left, then zeros (not word bytes).
+            // A short text: the bytes left, then zeros (not word bytes).
             let rest = &bytes[at..];
             let mut block = [0u8; 64];
             block[..rest.len()].copy_from_slice(rest);
@@ -203,11 +207,16 @@ mod tests {
     #[test]
     fn word_mask_marks_exactly_the_bytes_norm_keeps() {
         let bytes: Vec<u8> = (0u8..=255).chain((0u8..=255).rev()).collect();
-        for at in [0, 1, 7, 64, 130, 300, 450, 511] {
-            let m = word_mask(&bytes, at);
-            for k in 0..64 {
-                let want = bytes.get(at + k).is_some_and(|&b| is_word(b));
-                assert_eq!((m >> k) & 1 == 1, want, "byte {:?}", bytes.get(at + k));
+        for at in [0, 1, 7, 64, 130, 300, 448, 450, 500, 511, 512] {
+            for text in [&bytes[..], &bytes[..at.max(40)]] {
+                if at > text.len() {
+                    continue;
+                }
+                let m = word_mask(text, at);
+                for k in 0..64 {
+                    let want = text.get(at + k).is_some_and(|&b| is_word(b));
+                    assert_eq!((m >> k) & 1 == 1, want, "byte {:?}", text.get(at + k));
+                }
             }
         }
     }
