@@ -33,12 +33,14 @@ impl Engine {
         c.lexicon.advance(&mut self.lex, text, &mut self.lex_hits);
         c.identifiers
             .advance(&mut self.ids, text, &mut self.id_hits);
-        for h in self.lex_hits.drain(..) {
-            self.rules.ingest(h.into(), out);
+        for h in &self.lex_hits {
+            self.rules.ingest((*h).into(), out);
         }
-        for h in self.id_hits.drain(..) {
-            self.rules.ingest(h.into(), out);
+        self.lex_hits.clear();
+        for h in &self.id_hits {
+            self.rules.ingest((*h).into(), out);
         }
+        self.id_hits.clear();
         let known = c
             .lexicon
             .known_before(&self.lex, text)

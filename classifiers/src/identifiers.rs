@@ -243,16 +243,10 @@ impl IdMatcher {
     fn trailing_bound(&self, st: &IdState, text: &Text<'_>) -> usize {
         let end = text.end();
         let lim = st.floor.max(end.saturating_sub(BACK_LIMIT));
-        let run = if lim < end {
-            text.slice(lim, end)
-                .iter()
-                .rev()
-                .take_while(|&&b| is_token(b))
-                .count()
-        } else {
-            0
-        };
-        st.known.max(st.floor).max((end - run).saturating_sub(1))
+        let tail = if lim < end { text.slice(lim, end) } else { &[] };
+        st.known
+            .max(st.floor)
+            .max((end - token_run(tail)).saturating_sub(1))
     }
 
     fn candidate_starts(&self, st: &mut IdState, text: &Text<'_>, p: usize) {
@@ -369,6 +363,39 @@ fn find_trigger(bytes: &[u8]) -> Option<usize> {
     (hits != 0).then(|| i + hits.trailing_zeros() as usize)
 }
 
+/// Length of the run of token bytes that ends `bytes`: the last sixteen bytes at once, byte
+/// by byte beyond (a token longer than that is rare).
+fn token_run(bytes: &[u8]) -> usize {
+    use wide::u8x16;
+    let Some(last) = bytes.last_chunk::<16>() else {
+        return bytes.iter().rev().take_while(|&&b| is_token(b)).count();
+    };
+    let splat = u8x16::splat;
+    let v = u8x16::new(*last);
+    let within = |b: u8x16, lo: u8, span: u8| {
+        let d = b - splat(lo);
+        d.min(splat(span)).simd_eq(d)
+    };
+    let token = within(v | splat(0x20), b'a', 25)
+        | within(v, b'0', 9)
+        | v.simd_eq(splat(b'.'))
+        | v.simd_eq(splat(b'_'))
+        | v.simd_eq(splat(b'%'))
+        | v.simd_eq(splat(b'+'))
+        | v.simd_eq(splat(b'-'));
+    // Token bytes at the top of the mask: the leading ones of its sixteen bits.
+    let run = (!(token.to_bitmask() << 16)).leading_zeros() as usize;
+    if run < 16 {
+        run
+    } else {
+        16 + bytes[..bytes.len() - 16]
+            .iter()
+            .rev()
+            .take_while(|&&b| is_token(b))
+            .count()
+    }
+}
+
 /// Bit k set when byte k is a digit or `@` (a zero byte is neither).
 #[inline(always)]
 fn triggers16(x: [u8; 16]) -> u32 {
@@ -466,7 +493,19 @@ fn email_ok(raw: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::find_trigger;
+    use super::{find_trigger, is_token, token_run};
+
+    #[test]
+    fn token_runs_at_the_end_are_counted_at_any_length() {
+        let text = b"see jane.doe+x@example.com or ACCT-0012_9%ab, then a_much_longer-token.value";
+        for end in 0..=text.len() {
+            for from in 0..=end {
+                let slice = &text[from..end];
+                let want = slice.iter().rev().take_while(|&&b| is_token(b)).count();
+                assert_eq!(token_run(slice), want, "{from}..{end}");
+            }
+        }
+    }
 
     #[test]
     fn trigger_search_finds_the_first_digit_or_at_sign_at_any_length() {

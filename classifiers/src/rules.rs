@@ -258,14 +258,17 @@ impl RuleState {
             self.ready = ready;
         }
         let m = self.pending.iter().map(|h| h.start).fold(known, usize::min);
-        // Sorted by start, and a hit ends after it starts: when the first one is still in
-        // reach, all are (the common case on a short chunk, decided without a pass).
-        if self
+        // Out of reach of every anchor to come. Sorted by start, a hit out of reach is
+        // dropped from the front only: one kept past its reach is never paired (partners are
+        // measured against the anchor), cannot cover a later anchor, and goes with the next
+        // hit before it.
+        let gone = self
             .retained
-            .first()
-            .is_some_and(|p| p.start.saturating_add(gap) < m)
-        {
-            self.retained.retain(|p| p.end.saturating_add(gap) >= m);
+            .iter()
+            .take_while(|p| p.end.saturating_add(gap) < m)
+            .count();
+        if gone > 0 {
+            self.retained.drain(..gone);
         }
     }
 
