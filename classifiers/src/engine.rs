@@ -45,10 +45,9 @@ impl Engine {
             .lexicon
             .known_before(&self.lex, text)
             .min(c.identifiers.known_before(&self.ids));
-        self.rules.finalize(known, &c.config, text, out);
         let mut committed = self
             .rules
-            .committed(known, c.config.proximity_bytes)
+            .settle(known, &c.config, text, out)
             .min(text.end());
         // Release whole characters only.
         while committed > text.base && committed < text.end() && (text.at(committed) & 0xC0) == 0x80

@@ -363,37 +363,11 @@ fn find_trigger(bytes: &[u8]) -> Option<usize> {
     (hits != 0).then(|| i + hits.trailing_zeros() as usize)
 }
 
-/// Length of the run of token bytes that ends `bytes`: the last sixteen bytes at once, byte
-/// by byte beyond (a token longer than that is rare).
+/// Length of the run of token bytes that ends `bytes` (a streamed chunk usually ends inside a
+/// word or right after it: a few bytes).
+#[inline]
 fn token_run(bytes: &[u8]) -> usize {
-    use wide::u8x16;
-    let Some(last) = bytes.last_chunk::<16>() else {
-        return bytes.iter().rev().take_while(|&&b| is_token(b)).count();
-    };
-    let splat = u8x16::splat;
-    let v = u8x16::new(*last);
-    let within = |b: u8x16, lo: u8, span: u8| {
-        let d = b - splat(lo);
-        d.min(splat(span)).simd_eq(d)
-    };
-    let token = within(v | splat(0x20), b'a', 25)
-        | within(v, b'0', 9)
-        | v.simd_eq(splat(b'.'))
-        | v.simd_eq(splat(b'_'))
-        | v.simd_eq(splat(b'%'))
-        | v.simd_eq(splat(b'+'))
-        | v.simd_eq(splat(b'-'));
-    // Token bytes at the top of the mask: the leading ones of its sixteen bits.
-    let run = (!(token.to_bitmask() << 16)).leading_zeros() as usize;
-    if run < 16 {
-        run
-    } else {
-        16 + bytes[..bytes.len() - 16]
-            .iter()
-            .rev()
-            .take_while(|&&b| is_token(b))
-            .count()
-    }
+    bytes.iter().rev().take_while(|&&b| is_token(b)).count()
 }
 
 /// Bit k set when byte k is a digit or `@` (a zero byte is neither).

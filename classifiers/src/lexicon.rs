@@ -145,6 +145,9 @@ pub(crate) struct LexState {
     /// Next offset to look for a word start from (a deferred word start, or inside a word or
     /// separator run).
     pos: usize,
+    /// Offset up to which the text has been read: when above `pos`, `[pos, scanned)` is one
+    /// word that the end of the text cut, to be finished from here without reading it again.
+    scanned: usize,
     pending: Vec<Pending>,
     /// Matches of the word start being examined: (automaton pattern, end).
     found: Vec<(u32, usize)>,
@@ -154,6 +157,7 @@ impl Lexicon {
     pub(crate) fn state(&self) -> LexState {
         LexState {
             pos: 0,
+            scanned: 0,
             pending: Vec::new(),
             found: Vec::new(),
         }
@@ -204,10 +208,30 @@ impl Lexicon {
         let n = bytes.len();
         // A word reaching this offset may go on in the next chunk.
         let cut_at = if text.eof { usize::MAX } else { n };
-        let mut blk = st.pos - base;
+        let mut blk = st.scanned - base;
         // Whether the byte before the block continues a word (then bit 0 starts nothing).
-        let mut carry = u64::from(st.pos > 0 && is_word(text.at(st.pos - 1)));
+        let mut carry = u64::from(st.scanned > 0 && is_word(text.at(st.scanned - 1)));
         let mut m = word_mask(bytes, blk);
+        if st.pos < st.scanned {
+            // The word the last text cut goes on from `blk`.
+            let w = st.pos - base;
+            let run = (!m).trailing_zeros() as usize;
+            let mut e = blk + run;
+            if run == 64 {
+                while e < n && is_word(bytes[e]) {
+                    e += 1;
+                }
+            }
+            let len = e - w;
+            if e >= cut_at && len <= self.max_len {
+                st.scanned = base + n;
+                return;
+            }
+            if self.starts.may_begin(bytes, w, len) && !self.examine(a, w, e, text, st, out) {
+                st.scanned = st.pos;
+                return;
+            }
+        }
         while blk < n {
             let next = if blk + 64 < n {
                 word_mask(bytes, blk + 64)
@@ -233,12 +257,15 @@ impl Lexicon {
                 }
                 let len = e - w;
                 if e >= cut_at && len <= self.max_len {
-                    // The word may go on in the next chunk.
+                    // The word may go on in the next chunk: it is finished from there.
                     st.pos = base + w;
+                    st.scanned = base + n;
                     return;
                 }
                 if self.starts.may_begin(bytes, w, len) && !self.examine(a, w, e, text, st, out) {
+                    // Examined again from scratch with more text.
                     st.pos = base + w;
+                    st.scanned = st.pos;
                     return;
                 }
             }
@@ -246,6 +273,7 @@ impl Lexicon {
             blk += 64;
         }
         st.pos = base + n;
+        st.scanned = st.pos;
     }
 
     /// The word `bytes[w..e]` that passed the quick test: compares the patterns that open with

@@ -225,37 +225,22 @@ impl RuleState {
         }
     }
 
-    /// Decides the anchors whose window is complete: every hit starting before `known` has
-    /// been ingested.
-    pub(crate) fn finalize(
+    /// Decides the anchors whose window is complete (every hit starting before `known` has
+    /// been ingested) and returns the stream offset below which no finding can start any more.
+    pub(crate) fn settle(
         &mut self,
         known: usize,
         cfg: &ClassifierConfig,
         text: &Text<'_>,
         out: &mut Vec<Finding>,
-    ) {
+    ) -> usize {
         let gap = cfg.proximity_bytes;
         if self
             .pending
             .iter()
             .any(|a| a.end.saturating_add(gap) < known)
         {
-            let mut ready = std::mem::take(&mut self.ready);
-            self.pending.retain(|a| {
-                let done = a.end.saturating_add(gap) < known;
-                if done {
-                    ready.push(*a);
-                }
-                !done
-            });
-            // Mostly sorted already (lexicon hits, then identifier hits, each in order): the
-            // stable sort merges those runs in linear time.
-            ready.sort_by_key(|a| a.start);
-            let mut cursor = 0;
-            for a in ready.drain(..) {
-                self.decide(a, cfg, text, &mut cursor, out);
-            }
-            self.ready = ready;
+            self.decide_ready(known, cfg, text, out);
         }
         let m = self.pending.iter().map(|h| h.start).fold(known, usize::min);
         // Out of reach of every anchor to come. Sorted by start, a hit out of reach is
@@ -270,16 +255,40 @@ impl RuleState {
         if gone > 0 {
             self.retained.drain(..gone);
         }
-    }
-
-    /// The stream offset below which no finding can start any more.
-    pub(crate) fn committed(&self, known: usize, gap: usize) -> usize {
-        let m = self.pending.iter().map(|h| h.start).fold(known, usize::min);
-        // Sorted by start: the first partner that may still join a finding is the lowest.
+        // The first partner (by start) that may still join a finding holds the text back.
         self.retained
             .iter()
             .find(|p| p.extends_span() && p.end.saturating_add(gap) >= m)
             .map_or(m, |p| p.start.min(m))
+    }
+
+    /// Decides, in start order, the anchors whose window ends before `known`. Out of line: a
+    /// streamed chunk rarely completes one.
+    #[inline(never)]
+    fn decide_ready(
+        &mut self,
+        known: usize,
+        cfg: &ClassifierConfig,
+        text: &Text<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let gap = cfg.proximity_bytes;
+        let mut ready = std::mem::take(&mut self.ready);
+        self.pending.retain(|a| {
+            let done = a.end.saturating_add(gap) < known;
+            if done {
+                ready.push(*a);
+            }
+            !done
+        });
+        // Mostly sorted already (lexicon hits, then identifier hits, each in order): the
+        // stable sort merges those runs in linear time.
+        ready.sort_by_key(|a| a.start);
+        let mut cursor = 0;
+        for a in ready.drain(..) {
+            self.decide(a, cfg, text, &mut cursor, out);
+        }
+        self.ready = ready;
     }
 
     /// Lowest offset whose text a kept hit may still need.

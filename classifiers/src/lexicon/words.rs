@@ -126,19 +126,21 @@ fn word_bytes16(x: [u8; 16]) -> u32 {
 /// Up to eight bytes of `bytes[at..at + n]` as a little-endian word, zero above them.
 #[inline(always)]
 pub(crate) fn load(bytes: &[u8], at: usize, n: usize) -> u64 {
-    let x = match bytes.get(at..at + 8) {
-        Some(s) => {
-            let mut x = [0u8; 8];
-            x.copy_from_slice(s);
-            u64::from_le_bytes(x)
-        }
-        None => {
-            let mut x = 0u64;
-            for (k, &b) in bytes[at..at + n.min(8)].iter().enumerate() {
-                x |= u64::from(b) << (8 * k);
+    let x = match bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        Some(s) => u64::from_le_bytes(*s),
+        None => match bytes.last_chunk::<8>() {
+            // Near the end: the eight bytes that end the text, shifted down to `at`.
+            Some(s) => u64::from_le_bytes(*s)
+                .checked_shr(8 * (at + 8 - bytes.len()) as u32)
+                .unwrap_or(0),
+            None => {
+                let mut x = 0u64;
+                for (k, &b) in bytes[at..at + n.min(8)].iter().enumerate() {
+                    x |= u64::from(b) << (8 * k);
+                }
+                x
             }
-            x
-        }
+        },
     };
     if n >= 8 {
         x
@@ -235,6 +237,23 @@ mod tests {
         assert!(!folded_eq(b"Hal-Vor $X&Y.", b"hal vor $x&z ", 13));
         assert!(folded_eq(b"HALVORSENS", b"halvorsenz", 9));
         assert!(!folded_eq(b"HALVORSENS", b"halvorsenz", 10));
+    }
+
+    #[test]
+    fn loads_near_the_end_hold_only_the_bytes_asked_for() {
+        let bytes: Vec<u8> = (1u8..=20).collect();
+        for len in 0..=bytes.len() {
+            let text = &bytes[..len];
+            for at in 0..=len {
+                for n in 0..=(len - at).min(8) {
+                    let want = text[at..at + n]
+                        .iter()
+                        .enumerate()
+                        .fold(0u64, |x, (k, &b)| x | (u64::from(b) << (8 * k)));
+                    assert_eq!(load(text, at, n), want, "{at} {n} of {len}");
+                }
+            }
+        }
     }
 
     #[test]
