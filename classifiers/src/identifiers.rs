@@ -180,6 +180,7 @@ impl IdMatcher {
         st.known.min(st.scan.saturating_sub(BACK_LIMIT + 8))
     }
 
+    #[inline]
     pub(crate) fn advance(&self, st: &mut IdState, text: &Text<'_>, out: &mut Vec<IdHit>) {
         let end = text.end();
         loop {

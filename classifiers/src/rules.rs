@@ -227,6 +227,7 @@ impl RuleState {
 
     /// Decides the anchors whose window is complete (every hit starting before `known` has
     /// been ingested) and returns the stream offset below which no finding can start any more.
+    #[inline]
     pub(crate) fn settle(
         &mut self,
         known: usize,
