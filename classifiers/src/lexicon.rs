@@ -16,6 +16,7 @@ mod build;
 mod compare;
 mod keyset;
 mod matches;
+mod scan;
 mod starts;
 mod words;
 
@@ -28,7 +29,7 @@ use aho_corasick::Anchored;
 pub use build::LexiconError;
 use matches::Decision;
 use starts::{Longer, Starts};
-use words::{is_word, word_mask, NORM};
+use words::{is_word, NORM};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum TermKind {
@@ -194,86 +195,6 @@ impl Lexicon {
             Machine::Dfa(a) => self.run(a, st, text, out),
             Machine::Nfa(a) => self.run(a, st, text, out),
         }
-    }
-
-    /// The hot loop. A pattern begins at a word start (or, for a pattern that opens with
-    /// separators, that many separators before one), so only word starts are examined: the
-    /// whole word is looked up in [`Starts`], and only a candidate runs the automaton,
-    /// anchored there, until it dies. A word start whose word or run is cut by the end of the
-    /// text waits for more text (it is examined again from scratch).
-    #[inline(always)]
-    fn run<A: Automaton>(&self, a: &A, st: &mut LexState, text: &Text<'_>, out: &mut Vec<LexHit>) {
-        let bytes = text.bytes;
-        let base = text.base;
-        let n = bytes.len();
-        // A word reaching this offset may go on in the next chunk.
-        let cut_at = if text.eof { usize::MAX } else { n };
-        let mut blk = st.scanned - base;
-        // Whether the byte before the block continues a word (then bit 0 starts nothing).
-        let mut carry = u64::from(st.scanned > 0 && is_word(text.at(st.scanned - 1)));
-        let mut m = word_mask(bytes, blk);
-        if st.pos < st.scanned {
-            // The word the last text cut goes on from `blk`.
-            let w = st.pos - base;
-            let run = (!m).trailing_zeros() as usize;
-            let mut e = blk + run;
-            if run == 64 {
-                while e < n && is_word(bytes[e]) {
-                    e += 1;
-                }
-            }
-            let len = e - w;
-            if e >= cut_at && len <= self.max_len {
-                st.scanned = base + n;
-                return;
-            }
-            if self.starts.may_begin(bytes, w, len) && !self.examine(a, w, e, text, st, out) {
-                st.scanned = st.pos;
-                return;
-            }
-        }
-        while blk < n {
-            let next = if blk + 64 < n {
-                word_mask(bytes, blk + 64)
-            } else {
-                0
-            };
-            let mut starts = m & !((m << 1) | carry);
-            carry = m >> 63;
-            while starts != 0 {
-                let s = starts.trailing_zeros() as usize;
-                starts &= starts - 1;
-                let w = blk + s;
-                let run = (!(m >> s)).trailing_zeros() as usize;
-                let mut e = w + run;
-                if s + run == 64 {
-                    let more = (!next).trailing_zeros() as usize;
-                    e += more;
-                    if more == 64 {
-                        while e < n && is_word(bytes[e]) {
-                            e += 1;
-                        }
-                    }
-                }
-                let len = e - w;
-                if e >= cut_at && len <= self.max_len {
-                    // The word may go on in the next chunk: it is finished from there.
-                    st.pos = base + w;
-                    st.scanned = base + n;
-                    return;
-                }
-                if self.starts.may_begin(bytes, w, len) && !self.examine(a, w, e, text, st, out) {
-                    // Examined again from scratch with more text.
-                    st.pos = base + w;
-                    st.scanned = st.pos;
-                    return;
-                }
-            }
-            m = next;
-            blk += 64;
-        }
-        st.pos = base + n;
-        st.scanned = st.pos;
     }
 
     /// The word `bytes[w..e]` that passed the quick test: compares the patterns that open with

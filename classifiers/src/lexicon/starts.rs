@@ -17,7 +17,7 @@
 //! comparisons, the automaton and the spelling checks decide.
 
 use super::keyset::{Bloom, KeyTable, SmallBloom};
-use super::words::{fold_lanes, folded_head, is_word, load, long_key, word_key, K};
+use super::words::{fold_lanes, is_word, load, long_key, word_key, K};
 use super::{Meta, Tail};
 use std::collections::HashMap;
 
@@ -281,13 +281,16 @@ impl Starts {
         &self.cands[entry.cands.0 as usize..entry.cands.1 as usize]
     }
 
-    /// The quick test: false when no pattern can begin at the word `bytes[at..at + len]`
-    /// (one bit of a bitset; for a word long enough to hold a prefix pattern and with a first
-    /// byte that one opens with, one more in a small set).
+    /// The quick test: false when no pattern can begin at a word of `len` bytes whose
+    /// [`folded_head`] is `head` (one bit of a bitset; for a word long enough to hold a prefix
+    /// pattern and with a first byte that one opens with, one more in a small set).
     #[inline(always)]
-    pub(crate) fn may_begin(&self, bytes: &[u8], at: usize, len: usize) -> bool {
-        let head = folded_head(bytes, at, len);
-        let key = if len <= 8 { head } else { long_key(head, len) };
+    pub(crate) fn may_begin(&self, head: u64, len: usize) -> bool {
+        let key = if len <= 8 {
+            head
+        } else {
+            long_key(head, len)
+        };
         self.first.may_contain(key)
             || (len >= self.min_prefix
                 && (self.prefix_first >> (head & 63)) & 1 == 1

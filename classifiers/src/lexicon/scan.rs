@@ -1,0 +1,125 @@
+//! The hot loop: word starts found 64 bytes at a time, each word's folded key read from a
+//! local copy of the block (in bounds by construction, so no check per word) and looked up in
+//! the first-word filter; only a candidate is examined.
+
+use super::words::{block_mask, folded_head, is_word, word_head};
+use super::{LexHit, LexState, Lexicon};
+use crate::text::Text;
+use aho_corasick::automaton::Automaton;
+
+/// The bytes of a block and the block after it, zero past the end of the text: a word
+/// starting in the block has its first eight bytes here.
+struct Window([u8; 136]);
+
+impl Window {
+    #[inline(always)]
+    fn at(bytes: &[u8], at: usize) -> Window {
+        let mut b = [0u8; 136];
+        match bytes.get(at..).and_then(<[u8]>::first_chunk::<136>) {
+            Some(src) => b = *src,
+            None => {
+                let rest = &bytes[at.min(bytes.len())..];
+                b[..rest.len()].copy_from_slice(rest);
+            }
+        }
+        Window(b)
+    }
+
+    /// Mask of the word bytes of the block (`half` 0) or of the block after it (`half` 1).
+    #[inline(always)]
+    fn mask(&self, half: usize) -> u64 {
+        block_mask(&self.0[64 * half..64 * half + 64])
+    }
+}
+
+impl Lexicon {
+    /// A pattern begins at a word start (or, for a pattern that opens with separators, that
+    /// many separators before one), so only word starts are examined: the whole word is looked
+    /// up in the first-word filter, and only a candidate goes further ([`Lexicon::examine`]).
+    /// A word cut by the end of the text waits for more text; it is finished from where the
+    /// reading stopped.
+    #[inline(always)]
+    pub(super) fn run<A: Automaton>(
+        &self,
+        a: &A,
+        st: &mut LexState,
+        text: &Text<'_>,
+        out: &mut Vec<LexHit>,
+    ) {
+        let bytes = text.bytes;
+        let base = text.base;
+        let n = bytes.len();
+        // A word reaching this offset may go on in the next chunk.
+        let cut_at = if text.eof { usize::MAX } else { n };
+        let mut blk = st.scanned - base;
+        // Whether the byte before the block continues a word (then bit 0 starts nothing).
+        let mut carry = u64::from(st.scanned > 0 && is_word(text.at(st.scanned - 1)));
+        let mut win = Window::at(bytes, blk);
+        let mut m = win.mask(0);
+        if st.pos < st.scanned {
+            // The word the last text cut goes on from `blk`.
+            let w = st.pos - base;
+            let run = (!m).trailing_zeros() as usize;
+            let mut e = blk + run;
+            if run == 64 {
+                while e < n && is_word(bytes[e]) {
+                    e += 1;
+                }
+            }
+            let len = e - w;
+            if e >= cut_at && len <= self.max_len {
+                st.scanned = base + n;
+                return;
+            }
+            if self.starts.may_begin(folded_head(bytes, w, len), len)
+                && !self.examine(a, w, e, text, st, out)
+            {
+                st.scanned = st.pos;
+                return;
+            }
+        }
+        while blk < n {
+            let next = if blk + 64 < n { win.mask(1) } else { 0 };
+            let mut starts = m & !((m << 1) | carry);
+            carry = m >> 63;
+            while starts != 0 {
+                let s = starts.trailing_zeros() as usize & 63;
+                starts &= starts - 1;
+                let w = blk + s;
+                let run = (!(m >> s)).trailing_zeros() as usize;
+                let mut e = w + run;
+                if s + run == 64 {
+                    let more = (!next).trailing_zeros() as usize;
+                    e += more;
+                    if more == 64 {
+                        while e < n && is_word(bytes[e]) {
+                            e += 1;
+                        }
+                    }
+                }
+                let len = e - w;
+                if e >= cut_at && len <= self.max_len {
+                    // The word may go on in the next chunk: it is finished from there.
+                    st.pos = base + w;
+                    st.scanned = base + n;
+                    return;
+                }
+                if self.starts.may_begin(word_head(&win.0, s, len), len)
+                    && !self.examine(a, w, e, text, st, out)
+                {
+                    // Examined again from scratch with more text.
+                    st.pos = base + w;
+                    st.scanned = st.pos;
+                    return;
+                }
+            }
+            m = next;
+            blk += 64;
+            if blk < n {
+                win = Window::at(bytes, blk);
+            }
+        }
+        st.pos = base + n;
+        st.scanned = st.pos;
+    }
+}
