@@ -29,6 +29,7 @@ impl Engine {
     }
 
     /// Reads the text the engine has not seen yet and appends the findings now decided.
+    #[inline]
     pub(crate) fn step(&mut self, c: &Classifier, text: &Text<'_>, out: &mut Vec<Finding>) {
         c.lexicon.advance(&mut self.lex, text, &mut self.lex_hits);
         c.identifiers

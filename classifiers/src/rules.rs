@@ -236,31 +236,35 @@ impl RuleState {
         out: &mut Vec<Finding>,
     ) -> usize {
         let gap = cfg.proximity_bytes;
-        if self
-            .pending
-            .iter()
-            .any(|a| a.end.saturating_add(gap) < known)
-        {
-            self.decide_ready(known, cfg, text, out);
+        let mut m = known;
+        if !self.pending.is_empty() {
+            if self
+                .pending
+                .iter()
+                .any(|a| a.end.saturating_add(gap) < known)
+            {
+                self.decide_ready(known, cfg, text, out);
+            }
+            m = self.pending.iter().map(|h| h.start).fold(known, usize::min);
         }
-        let m = self.pending.iter().map(|h| h.start).fold(known, usize::min);
         // Out of reach of every anchor to come. Sorted by start, a hit out of reach is
         // dropped from the front only: one kept past its reach is never paired (partners are
         // measured against the anchor), cannot cover a later anchor, and goes with the next
         // hit before it.
-        let gone = self
-            .retained
-            .iter()
-            .take_while(|p| p.end.saturating_add(gap) < m)
-            .count();
+        let mut gone = 0;
+        while gone < self.retained.len() && self.retained[gone].end.saturating_add(gap) < m {
+            gone += 1;
+        }
         if gone > 0 {
             self.retained.drain(..gone);
         }
         // The first partner (by start) that may still join a finding holds the text back.
-        self.retained
-            .iter()
-            .find(|p| p.extends_span() && p.end.saturating_add(gap) >= m)
-            .map_or(m, |p| p.start.min(m))
+        for p in &self.retained {
+            if p.extends_span() && p.end.saturating_add(gap) >= m {
+                return p.start.min(m);
+            }
+        }
+        m
     }
 
     /// Decides, in start order, the anchors whose window ends before `known`. Out of line: a

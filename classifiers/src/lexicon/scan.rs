@@ -2,33 +2,31 @@
 //! local copy of the block (in bounds by construction, so no check per word) and looked up in
 //! the first-word filter; only a candidate is examined.
 
-use super::words::{block_mask, folded_head, is_word, word_head};
+use super::words::{block_mask, folded_head, is_word, load, word_head, word_mask};
 use super::{LexHit, LexState, Lexicon};
 use crate::text::Text;
 use aho_corasick::automaton::Automaton;
 
-/// The bytes of a block and the block after it, zero past the end of the text: a word
+/// The bytes of a block and the eight after it, zero past the end of the text: a word
 /// starting in the block has its first eight bytes here.
-struct Window([u8; 136]);
+struct Window([u8; 72]);
 
 impl Window {
     #[inline(always)]
     fn at(bytes: &[u8], at: usize) -> Window {
-        let mut b = [0u8; 136];
-        match bytes.get(at..).and_then(<[u8]>::first_chunk::<136>) {
-            Some(src) => b = *src,
+        let mut b = [0u8; 72];
+        match bytes.get(at..).and_then(<[u8]>::first_chunk::<64>) {
+            Some(block) => {
+                b[..64].copy_from_slice(block);
+                let more = (bytes.len() - at - 64).min(8);
+                b[64..].copy_from_slice(&load(bytes, at + 64, more).to_le_bytes());
+            }
             None => {
                 let rest = &bytes[at.min(bytes.len())..];
                 b[..rest.len()].copy_from_slice(rest);
             }
         }
         Window(b)
-    }
-
-    /// Mask of the word bytes of the block (`half` 0) or of the block after it (`half` 1).
-    #[inline(always)]
-    fn mask(&self, half: usize) -> u64 {
-        block_mask(&self.0[64 * half..64 * half + 64])
     }
 }
 
@@ -55,7 +53,7 @@ impl Lexicon {
         // Whether the byte before the block continues a word (then bit 0 starts nothing).
         let mut carry = u64::from(st.scanned > 0 && is_word(text.at(st.scanned - 1)));
         let mut win = Window::at(bytes, blk);
-        let mut m = win.mask(0);
+        let mut m = block_mask(&win.0[..64]);
         if st.pos < st.scanned {
             // The word the last text cut goes on from `blk`.
             let w = st.pos - base;
@@ -79,7 +77,11 @@ impl Lexicon {
             }
         }
         while blk < n {
-            let next = if blk + 64 < n { win.mask(1) } else { 0 };
+            let next = if blk + 64 < n {
+                word_mask(bytes, blk + 64)
+            } else {
+                0
+            };
             let mut starts = m & !((m << 1) | carry);
             carry = m >> 63;
             while starts != 0 {

@@ -74,6 +74,25 @@ fn mask(n: usize) -> u64 {
     (1u64 << (8 * n)) - 1
 }
 
+/// Bit k set when `bytes[at + k]` is a word byte, for up to 64 bytes (zero past the end;
+/// `at < bytes.len()`).
+#[inline(always)]
+pub(crate) fn word_mask(bytes: &[u8], at: usize) -> u64 {
+    let n = bytes.len();
+    match bytes.get(at..).and_then(<[u8]>::first_chunk::<64>) {
+        Some(block) => block_mask(block),
+        // The end of the text: the 64 bytes that end it, shifted so that bit 0 is `at`.
+        None if n >= 64 => block_mask(&bytes[n - 64..]) >> (at + 64 - n),
+        None => {
+            // A short text: the bytes left, then zeros (not word bytes).
+            let rest = &bytes[at..];
+            let mut block = [0u8; 64];
+            block[..rest.len()].copy_from_slice(rest);
+            block_mask(&block)
+        }
+    }
+}
+
 /// Bit k set when `block[k]` is a word byte (64 bytes).
 #[inline(always)]
 pub(crate) fn block_mask(block: &[u8]) -> u64 {
@@ -165,7 +184,7 @@ pub(crate) fn folded_head(bytes: &[u8], at: usize, len: usize) -> u64 {
 /// [`folded_head`] of a word starting at `s` (below 64) of a block copy with eight bytes to
 /// spare after the block: read without a bounds check.
 #[inline(always)]
-pub(crate) fn word_head(block: &[u8; 136], s: usize, len: usize) -> u64 {
+pub(crate) fn word_head(block: &[u8; 72], s: usize, len: usize) -> u64 {
     let s = s & 63;
     let mut x = [0u8; 8];
     x.copy_from_slice(&block[s..s + 8]);
@@ -196,6 +215,20 @@ pub(crate) fn word_key(bytes: &[u8], at: usize, len: usize, fold: bool) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_mask_marks_exactly_the_bytes_norm_keeps_up_to_the_end() {
+        let bytes: Vec<u8> = (0u8..=255).chain((0u8..=255).rev()).collect();
+        for at in [0, 1, 7, 64, 130, 300, 448, 450, 500, 511] {
+            for text in [&bytes[..], &bytes[..(at + 1).max(40)]] {
+                let m = word_mask(text, at);
+                for k in 0..64 {
+                    let want = text.get(at + k).is_some_and(|&b| is_word(b));
+                    assert_eq!((m >> k) & 1 == 1, want, "byte {:?}", text.get(at + k));
+                }
+            }
+        }
+    }
 
     #[test]
     fn block_mask_marks_exactly_the_bytes_norm_keeps() {
