@@ -229,15 +229,16 @@ fn main() {
     // For `perf record`: BENCH_ONLY=oneshot or stream64 runs nothing but those passes. For
     // counting instructions (`valgrind --tool=cachegrind`; `bench/classify-count` takes the
     // differences), BENCH_ONLY=setup runs nothing more, once-oneshot one one-shot pass,
-    // once-stream64 one 64 B streaming pass, untimed.
+    // once-streamN one streaming pass in N-byte chunks, untimed.
     match std::env::var("BENCH_ONLY").as_deref() {
         Ok("setup") => return,
         Ok("once-oneshot") => {
             black_box(c.classify(black_box(&text)));
             return;
         }
-        Ok("once-stream64") => {
-            stream(&c, black_box(&text), 64, |f| {
+        Ok(mode) if mode.starts_with("once-stream") => {
+            let chunk = mode["once-stream".len()..].parse().unwrap_or(64);
+            stream(&c, black_box(&text), chunk, |f| {
                 black_box(f);
             });
             return;
