@@ -51,7 +51,11 @@ impl Engine {
             .settle(known, &c.config, text, out)
             .min(text.end());
         // Release whole characters only.
-        while committed > text.base && committed < text.end() && (text.at(committed) & 0xC0) == 0x80
+        while committed > text.base
+            && text
+                .bytes
+                .get(committed - text.base)
+                .is_some_and(|&b| b & 0xC0 == 0x80)
         {
             committed -= 1;
         }

@@ -368,7 +368,11 @@ fn find_trigger(bytes: &[u8]) -> Option<usize> {
 /// word or right after it: a few bytes).
 #[inline]
 fn token_run(bytes: &[u8]) -> usize {
-    bytes.iter().rev().take_while(|&&b| is_token(b)).count()
+    let mut k = bytes.len();
+    while k > 0 && is_token(bytes[k - 1]) {
+        k -= 1;
+    }
+    bytes.len() - k
 }
 
 /// Bit k set when byte k is a digit or `@` (a zero byte is neither).

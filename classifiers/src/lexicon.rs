@@ -178,6 +178,7 @@ impl Lexicon {
     }
 
     /// Feeds the bytes the state has not seen; appends the matches that are decided.
+    #[inline]
     pub(crate) fn advance(&self, st: &mut LexState, text: &Text<'_>, out: &mut Vec<LexHit>) {
         if !st.pending.is_empty() {
             let mut pending = std::mem::take(&mut st.pending);
@@ -191,17 +192,30 @@ impl Lexicon {
             });
             st.pending = pending;
         }
+        self.run(st, text, out);
+    }
+
+    /// [`Lexicon::examine_with`] the automaton this lexicon was built with.
+    #[inline(never)]
+    fn examine(
+        &self,
+        w: usize,
+        e: usize,
+        text: &Text<'_>,
+        st: &mut LexState,
+        out: &mut Vec<LexHit>,
+    ) -> bool {
         match &self.machine {
-            Machine::Dfa(a) => self.run(a, st, text, out),
-            Machine::Nfa(a) => self.run(a, st, text, out),
+            Machine::Dfa(a) => self.examine_with(a, w, e, text, st, out),
+            Machine::Nfa(a) => self.examine_with(a, w, e, text, st, out),
         }
     }
 
     /// The word `bytes[w..e]` that passed the quick test: compares the patterns that open with
     /// the word, walks the automaton where a prefix or lead pattern may begin, and reports the
     /// matches. False when the text ran out before that was decided.
-    #[inline(never)]
-    fn examine<A: Automaton>(
+    #[inline(always)]
+    fn examine_with<A: Automaton>(
         &self,
         a: &A,
         w: usize,

@@ -5,7 +5,6 @@
 use super::words::{block_mask, folded_head, is_word, load, word_head, word_mask};
 use super::{LexHit, LexState, Lexicon};
 use crate::text::Text;
-use aho_corasick::automaton::Automaton;
 
 /// The bytes of a block and the eight after it, zero past the end of the text: a word
 /// starting in the block has its first eight bytes here.
@@ -37,13 +36,7 @@ impl Lexicon {
     /// A word cut by the end of the text waits for more text; it is finished from where the
     /// reading stopped.
     #[inline(always)]
-    pub(super) fn run<A: Automaton>(
-        &self,
-        a: &A,
-        st: &mut LexState,
-        text: &Text<'_>,
-        out: &mut Vec<LexHit>,
-    ) {
+    pub(super) fn run(&self, st: &mut LexState, text: &Text<'_>, out: &mut Vec<LexHit>) {
         let bytes = text.bytes;
         let base = text.base;
         let n = bytes.len();
@@ -70,7 +63,7 @@ impl Lexicon {
                 return;
             }
             if self.starts.may_begin(folded_head(bytes, w, len), len)
-                && !self.examine(a, w, e, text, st, out)
+                && !self.examine(w, e, text, st, out)
             {
                 st.scanned = st.pos;
                 return;
@@ -107,7 +100,7 @@ impl Lexicon {
                     return;
                 }
                 if self.starts.may_begin(word_head(&win.0, s, len), len)
-                    && !self.examine(a, w, e, text, st, out)
+                    && !self.examine(w, e, text, st, out)
                 {
                     // Examined again from scratch with more text.
                     st.pos = base + w;

@@ -286,11 +286,7 @@ impl Starts {
     /// pattern and with a first byte that one opens with, one more in a small set).
     #[inline(always)]
     pub(crate) fn may_begin(&self, head: u64, len: usize) -> bool {
-        let key = if len <= 8 {
-            head
-        } else {
-            long_key(head, len)
-        };
+        let key = if len <= 8 { head } else { long_key(head, len) };
         self.first.may_contain(key)
             || (len >= self.min_prefix
                 && (self.prefix_first >> (head & 63)) & 1 == 1

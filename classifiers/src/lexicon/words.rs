@@ -236,7 +236,12 @@ mod tests {
         for at in (0..bytes.len() - 64).step_by(7) {
             let m = block_mask(&bytes[at..at + 64]);
             for k in 0..64 {
-                assert_eq!((m >> k) & 1 == 1, is_word(bytes[at + k]), "byte {}", bytes[at + k]);
+                assert_eq!(
+                    (m >> k) & 1 == 1,
+                    is_word(bytes[at + k]),
+                    "byte {}",
+                    bytes[at + k]
+                );
             }
         }
     }
