@@ -203,6 +203,8 @@ fn stream(c: &Classifier, pieces: &[&str], mut keep: impl FnMut(Vec<Finding>)) {
     let mut s = c.scanner();
     for piece in pieces {
         keep(s.feed(piece));
+        // What a gateway asks after each piece: how much may be released.
+        black_box(s.committed());
     }
     keep(s.finish());
 }
@@ -275,27 +277,54 @@ fn main() {
         return;
     }
 
-    let one = best_of(5, || {
-        black_box(c.classify(black_box(&text)));
-    });
-    println!("one-shot classify:      {:7.0} MB/s", mbps(text.len(), one));
-    for chunk in [64, 1024] {
+    let cuts: Vec<(usize, Vec<&str>)> = [64, 1024]
+        .into_iter()
+        .map(|chunk| (chunk, pieces(&text, chunk)))
+        .collect();
+    for (chunk, cut) in &cuts {
         let mut streamed = Vec::new();
-        let cut = pieces(&text, chunk);
-        stream(&c, &cut, |f| streamed.extend(f));
+        stream(&c, cut, |f| streamed.extend(f));
         if Classification::from_findings(streamed).findings != findings {
             eprintln!("streaming with {chunk} B chunks found something else");
             std::process::exit(1);
         }
-        let d = best_of(5, || {
-            stream(&c, black_box(&cut), |f| {
-                black_box(f);
-            });
-        });
+    }
+    // Rounds of one-shot, then each chunk size, one after the other. Each throughput is the
+    // best round and the ratio is that of the best rounds (the least disturbed); the ratios
+    // within a round show how much the machine's speed drifts between two measurements.
+    let mut one = Vec::new();
+    let mut streamed: Vec<Vec<Duration>> = vec![Vec::new(); cuts.len()];
+    for _ in 0..7 {
+        one.push(best_of(1, || {
+            black_box(c.classify(black_box(&text)));
+        }));
+        for ((_, cut), times) in cuts.iter().zip(&mut streamed) {
+            times.push(best_of(1, || {
+                stream(&c, black_box(cut), |f| {
+                    black_box(f);
+                });
+            }));
+        }
+    }
+    let best = |times: &[Duration]| times.iter().copied().min().unwrap_or_default();
+    println!(
+        "one-shot classify:      {:7.0} MB/s",
+        mbps(text.len(), best(&one))
+    );
+    for ((chunk, _), times) in cuts.iter().zip(&streamed) {
+        let mut ratios: Vec<f64> = times
+            .iter()
+            .zip(&one)
+            .map(|(s, o)| s.as_secs_f64() / o.as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
         println!(
-            "streaming {chunk:>5} B chunks: {:7.0} MB/s  ({:.2}x one-shot time)",
-            mbps(text.len(), d),
-            d.as_secs_f64() / one.as_secs_f64()
+            "streaming {chunk:>5} B chunks: {:7.0} MB/s  ({:.2}x one-shot time; within a round: median {:.2}, {:.2}-{:.2})",
+            mbps(text.len(), best(times)),
+            best(times).as_secs_f64() / best(&one).as_secs_f64(),
+            ratios[ratios.len() / 2],
+            ratios[0],
+            ratios[ratios.len() - 1],
         );
     }
     let mut start = 0;
