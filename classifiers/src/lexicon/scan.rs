@@ -18,7 +18,9 @@ impl Window {
             Some(block) => {
                 b[..64].copy_from_slice(block);
                 let more = (bytes.len() - at - 64).min(8);
-                b[64..].copy_from_slice(&load(bytes, at + 64, more).to_le_bytes());
+                if more > 0 {
+                    b[64..].copy_from_slice(&load(bytes, at + 64, more).to_le_bytes());
+                }
             }
             None => {
                 let rest = &bytes[at.min(bytes.len())..];
