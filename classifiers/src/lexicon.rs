@@ -246,7 +246,7 @@ impl Lexicon {
             let compare = (en.single.is_some() && len > 8)
                 || match en.longer {
                     Longer::No => false,
-                    Longer::Paired => self.starts.may_pair(key, bytes, e, text.eof),
+                    Longer::Paired => self.starts.may_pair(key, &en, bytes, e, text.eof),
                     Longer::Always => true,
                 };
             if compare {

@@ -84,6 +84,10 @@ pub(crate) struct Entry {
     folded: bool,
     /// `cands[lo..hi]`: the patterns opening with this word, shortest first.
     pub cands: (u32, u32),
+    /// Bit `b & 63` set for the first byte `b` of each second word of a [`Longer::Paired`]
+    /// pattern: most text words after a common first word ("the", "not") are ruled out here,
+    /// in the entry's own cache line, before the pair bitset is read.
+    pub pair_first: u64,
 }
 
 pub(crate) struct Starts {
@@ -175,6 +179,7 @@ impl<'a> Builder<'a> {
         };
         entry.longer = entry.longer.max(Longer::Paired);
         let second = &rest[second_at..];
+        entry.pair_first |= 1 << (second[0] & 63);
         let second_len = second.iter().position(|&b| b == b' ');
         let complete = second_len.is_some() || !open;
         let second = &second[..second_len.unwrap_or(second.len())];
@@ -309,7 +314,14 @@ impl Starts {
     /// Whether a pattern going on past the word with folded key `first`, which ends at `end`,
     /// may continue with the text that follows.
     #[inline(always)]
-    pub(crate) fn may_pair(&self, first: u64, bytes: &[u8], end: usize, eof: bool) -> bool {
+    pub(crate) fn may_pair(
+        &self,
+        first: u64,
+        entry: &Entry,
+        bytes: &[u8],
+        end: usize,
+        eof: bool,
+    ) -> bool {
         let n = bytes.len();
         let mut j = end;
         while j < n && !is_word(bytes[j]) {
@@ -318,6 +330,9 @@ impl Starts {
         if j == n {
             // The next word is not in view (or there is none): the automaton decides.
             return true;
+        }
+        if (entry.pair_first >> ((bytes[j] | 0x20) & 63)) & 1 == 0 {
+            return false;
         }
         let mut k = j;
         while k < n && k < j + 3 && is_word(bytes[k]) {
