@@ -1,6 +1,6 @@
 //! The stream engine shared by one-shot classification and the [`Scanner`].
 
-use crate::identifiers::{IdHit, IdState};
+use crate::identifiers::{is_token, IdHit, IdState};
 use crate::lexicon::{LexHit, LexState};
 use crate::rules::RuleState;
 use crate::text::Text;
@@ -32,8 +32,16 @@ impl Engine {
     #[inline]
     pub(crate) fn step(&mut self, c: &Classifier, text: &Text<'_>, out: &mut Vec<Finding>) {
         c.lexicon.advance(&mut self.lex, text, &mut self.lex_hits);
+        let lex_known = c.lexicon.known_before(&self.lex, text);
+        // The lexicon stopped at a word start (or the end) more than its lag after
+        // `lex_known`; when the byte before that is not an identifier token byte either, no
+        // token ending the text reaches down to `lex_known`, so the identifiers need not count
+        // theirs to say they hold nothing back below it.
+        let stop = c.lexicon.stopped_at(&self.lex);
+        let enough = (stop > text.base && stop - 1 > lex_known && !is_token(text.at(stop - 1)))
+            .then_some(lex_known);
         c.identifiers
-            .advance(&mut self.ids, text, &mut self.id_hits);
+            .advance(&mut self.ids, text, enough, &mut self.id_hits);
         for h in &self.lex_hits {
             self.rules.ingest((*h).into(), out);
         }
@@ -42,10 +50,7 @@ impl Engine {
             self.rules.ingest((*h).into(), out);
         }
         self.id_hits.clear();
-        let known = c
-            .lexicon
-            .known_before(&self.lex, text)
-            .min(c.identifiers.known_before(&self.ids));
+        let known = lex_known.min(c.identifiers.known_before(&self.ids));
         let mut committed = self
             .rules
             .settle(known, &c.config, text, out)

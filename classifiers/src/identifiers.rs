@@ -121,7 +121,7 @@ static TOKEN: [bool; 256] = {
 };
 
 #[inline]
-fn is_token(b: u8) -> bool {
+pub(crate) fn is_token(b: u8) -> bool {
     TOKEN[usize::from(b)]
 }
 
@@ -181,7 +181,15 @@ impl IdMatcher {
     }
 
     #[inline]
-    pub(crate) fn advance(&self, st: &mut IdState, text: &Text<'_>, out: &mut Vec<IdHit>) {
+    /// `enough`: an offset below which the caller does not need [`IdMatcher::known_before`]
+    /// to be exact, if that holds for it (see [`IdMatcher::trailing_bound`]).
+    pub(crate) fn advance(
+        &self,
+        st: &mut IdState,
+        text: &Text<'_>,
+        enough: Option<usize>,
+        out: &mut Vec<IdHit>,
+    ) {
         let end = text.end();
         loop {
             let rel = find_trigger(&text.bytes[st.scan - text.base..]);
@@ -190,7 +198,7 @@ impl IdMatcher {
                 st.known = if text.eof {
                     usize::MAX
                 } else {
-                    self.trailing_bound(st, text)
+                    self.trailing_bound(st, text, enough)
                 };
                 return;
             };
@@ -240,8 +248,17 @@ impl IdMatcher {
         true
     }
 
-    /// Lowest start a future trigger (at or after the end of the text) could propose.
-    fn trailing_bound(&self, st: &IdState, text: &Text<'_>) -> usize {
+    /// Lowest start a future trigger (at or after the end of the text) could propose: the
+    /// start of the token that ends the text (or the byte before it, for a `(`).
+    ///
+    /// With `enough = Some(k)`, the caller has seen a byte that is not a token byte after `k`
+    /// (`k + 1 <= p < end`): no token ending the text reaches below `p + 1`, so the bound is at
+    /// least `k`, and `k` is returned without counting (a streamed piece usually ends inside
+    /// a word, and the count would walk it byte by byte on every piece).
+    fn trailing_bound(&self, st: &IdState, text: &Text<'_>, enough: Option<usize>) -> usize {
+        if let Some(k) = enough {
+            return st.known.max(st.floor).max(k);
+        }
         let end = text.end();
         let lim = st.floor.max(end.saturating_sub(BACK_LIMIT));
         let tail = if lim < end { text.slice(lim, end) } else { &[] };

@@ -345,6 +345,12 @@ impl Lexicon {
         st.pending.iter().map(|p| p.start).fold(horizon, usize::min)
     }
 
+    /// Where the lexicon stopped reading: the start of a word the end of the text cuts, else
+    /// the end of the text. The byte before it, if any, is not a word byte.
+    pub(crate) fn stopped_at(&self, st: &LexState) -> usize {
+        st.pos
+    }
+
     /// Lowest offset the state still needs to read (for trimming the stream buffer).
     pub(crate) fn needs_from(&self, st: &LexState) -> usize {
         let pend = st
