@@ -8,8 +8,11 @@ use crate::{Finding, Label, LabelSet, Severity, Watchlist};
 use serde::Serialize;
 use std::sync::Arc;
 
-/// Bytes of a text that one-shot classification hands the engine at a time.
-const ONE_SHOT_STEP: usize = 16 << 10;
+/// Bytes of a text that one-shot classification hands the engine at a time: small enough that
+/// hits and kept partners stay in the first-level cache and that most slices of prose have no
+/// digit or `@` (the identifiers then skip them), large enough that the per-slice work is a
+/// few percent (1 KiB measured best against 512 B, 2, 4 and 16 KiB).
+const ONE_SHOT_STEP: usize = 1 << 10;
 
 /// Tunables of the rule stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,8 +40,9 @@ impl Engine {
         let stop = c.lexicon.stopped_at(&self.lex);
         let enough = (stop > text.base && stop - 1 > lex_known && !is_token(text.at(stop - 1)))
             .then_some(lex_known);
+        let quiet_from = c.lexicon.quiet_from(&self.lex);
         c.identifiers
-            .advance(&mut self.ids, text, enough, &mut self.id_hits);
+            .advance(&mut self.ids, text, quiet_from, enough, &mut self.id_hits);
         for h in &self.lex_hits {
             self.rules.ingest((*h).into(), out);
         }

@@ -181,18 +181,25 @@ impl IdMatcher {
     }
 
     #[inline]
-    /// `enough`: an offset below which the caller does not need [`IdMatcher::known_before`]
-    /// to be exact, if that holds for it (see [`IdMatcher::trailing_bound`]).
+    /// `quiet_from`: no digit or `@` stands between this offset and the end of the text (the
+    /// lexicon's pass saw none), so a scan starting there finds no trigger. `enough`: an offset
+    /// below which the caller does not need [`IdMatcher::known_before`] to be exact, if that
+    /// holds for it (see [`IdMatcher::trailing_bound`]).
     pub(crate) fn advance(
         &self,
         st: &mut IdState,
         text: &Text<'_>,
+        quiet_from: usize,
         enough: Option<usize>,
         out: &mut Vec<IdHit>,
     ) {
         let end = text.end();
         loop {
-            let rel = find_trigger(&text.bytes[st.scan - text.base..]);
+            let rel = if st.scan >= quiet_from {
+                None
+            } else {
+                find_trigger(&text.bytes[st.scan - text.base..])
+            };
             let Some(rel) = rel else {
                 st.scan = end;
                 st.known = if text.eof {

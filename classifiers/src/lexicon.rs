@@ -149,6 +149,9 @@ pub(crate) struct LexState {
     /// Offset up to which the text has been read: when above `pos`, `[pos, scanned)` is one
     /// word that the end of the text cut, to be finished from here without reading it again.
     scanned: usize,
+    /// After a call that read to the end of the text: the offset it started reading from, when
+    /// no digit or `@` stands between there and the end (else `usize::MAX`).
+    quiet_from: usize,
     pending: Vec<Pending>,
     /// Matches of the word start being examined: (automaton pattern, end).
     found: Vec<(u32, usize)>,
@@ -159,6 +162,7 @@ impl Lexicon {
         LexState {
             pos: 0,
             scanned: 0,
+            quiet_from: usize::MAX,
             pending: Vec::new(),
             found: Vec::new(),
         }
@@ -349,6 +353,12 @@ impl Lexicon {
     /// the end of the text. The byte before it, if any, is not a word byte.
     pub(crate) fn stopped_at(&self, st: &LexState) -> usize {
         st.pos
+    }
+
+    /// An offset from which the text holds no digit or `@` (where an identifier could be), if
+    /// the last call read it all.
+    pub(crate) fn quiet_from(&self, st: &LexState) -> usize {
+        st.quiet_from
     }
 
     /// Lowest offset the state still needs to read (for trimming the stream buffer).

@@ -2,7 +2,7 @@
 //! local copy of the block (in bounds by construction, so no check per word) and looked up in
 //! the first-word filter; only a candidate is examined.
 
-use super::words::{block_mask, folded_head, is_word, load, word_head, word_mask};
+use super::words::{block_masks, folded_head, is_word, load, word_head, word_masks};
 use super::{LexHit, LexState, Lexicon};
 use crate::text::Text;
 
@@ -48,7 +48,11 @@ impl Lexicon {
         // Whether the byte before the block continues a word (then bit 0 starts nothing).
         let mut carry = u64::from(st.scanned > 0 && is_word(text.at(st.scanned - 1)));
         let mut win = Window::at(bytes, blk);
-        let mut m = block_mask(&win.0[..64]);
+        let (mut m, mut trigger) = block_masks(&win.0[..64]);
+        // Where the text read in this call starts: with no trigger seen, the identifiers may
+        // skip it (see `LexState::quiet_from`).
+        let from = st.scanned;
+        st.quiet_from = usize::MAX;
         if st.pos < st.scanned {
             // The word the last text cut goes on from `blk`.
             let w = st.pos - base;
@@ -62,6 +66,9 @@ impl Lexicon {
             let len = e - w;
             if e >= cut_at && len <= self.max_len {
                 st.scanned = base + n;
+                if !trigger && n - blk <= 64 {
+                    st.quiet_from = from;
+                }
                 return;
             }
             if self.starts.may_begin(folded_head(bytes, w, len), len)
@@ -73,7 +80,9 @@ impl Lexicon {
         }
         while blk < n {
             let next = if blk + 64 < n {
-                word_mask(bytes, blk + 64)
+                let (next, t) = word_masks(bytes, blk + 64);
+                trigger |= t;
+                next
             } else {
                 0
             };
@@ -99,6 +108,9 @@ impl Lexicon {
                     // The word may go on in the next chunk: it is finished from there.
                     st.pos = base + w;
                     st.scanned = base + n;
+                    if !trigger {
+                        st.quiet_from = from;
+                    }
                     return;
                 }
                 if self.starts.may_begin(word_head(&win.0, s, len), len)
@@ -118,5 +130,8 @@ impl Lexicon {
         }
         st.pos = base + n;
         st.scanned = st.pos;
+        if !trigger {
+            st.quiet_from = from;
+        }
     }
 }

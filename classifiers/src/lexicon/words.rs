@@ -1,9 +1,10 @@
 //! Words: which bytes form them, found 64 at a time, and the key each word is looked up by.
 //!
 //! A word is a run of bytes that [`NORM`] keeps (ASCII letters, digits, `$`, `&`). Word bytes
-//! are found 64 at a time with SWAR arithmetic on `u64` lanes ([`word_mask`]), so the scan
-//! touches each byte a handful of ALU operations, never a table, and jumps from word start to
-//! word start with `trailing_zeros`.
+//! are found 64 at a time, sixteen per SIMD operation ([`block_masks`]), so the scan touches
+//! each byte a few vector operations, never a table, and jumps from word start to word start
+//! with `trailing_zeros`. The same pass says whether the block holds a digit or `@` (where an
+//! identifier can be), so that a streamed piece without one spares the identifiers a pass.
 //!
 //! A word of at most eight bytes is its own key: the bytes as a little-endian `u64`, zero above
 //! them (no word byte is zero, so the key is injective). Folding to lower case is `| 0x20` on
@@ -74,40 +75,48 @@ fn mask(n: usize) -> u64 {
     (1u64 << (8 * n)) - 1
 }
 
-/// Bit k set when `bytes[at + k]` is a word byte, for up to 64 bytes (zero past the end;
-/// `at < bytes.len()`).
+/// [`block_masks`] of up to 64 bytes from `at` (zero past the end; `at < bytes.len()`). The
+/// trigger answer may also count bytes before `at` (it can only say "maybe" too often).
 #[inline(always)]
-pub(crate) fn word_mask(bytes: &[u8], at: usize) -> u64 {
+pub(crate) fn word_masks(bytes: &[u8], at: usize) -> (u64, bool) {
     let n = bytes.len();
     match bytes.get(at..).and_then(<[u8]>::first_chunk::<64>) {
-        Some(block) => block_mask(block),
+        Some(block) => block_masks(block),
         // The end of the text: the 64 bytes that end it, shifted so that bit 0 is `at`.
-        None if n >= 64 => block_mask(&bytes[n - 64..]) >> (at + 64 - n),
+        None if n >= 64 => {
+            let (m, trigger) = block_masks(&bytes[n - 64..]);
+            (m >> (at + 64 - n), trigger)
+        }
         None => {
-            // A short text: the bytes left, then zeros (not word bytes).
+            // A short text: the bytes left, then zeros (neither word bytes nor triggers).
             let rest = &bytes[at..];
             let mut block = [0u8; 64];
             block[..rest.len()].copy_from_slice(rest);
-            block_mask(&block)
+            block_masks(&block)
         }
     }
 }
 
-/// Bit k set when `block[k]` is a word byte (64 bytes).
+/// Bit k set when `block[k]` is a word byte (64 bytes), and whether the block holds a digit or
+/// an `@`.
 #[inline(always)]
-pub(crate) fn block_mask(block: &[u8]) -> u64 {
+pub(crate) fn block_masks(block: &[u8]) -> (u64, bool) {
     let mut m = 0u64;
+    let mut trigger = 0;
     for (k, lane) in block.chunks_exact(16).enumerate() {
         let mut x = [0u8; 16];
         x.copy_from_slice(lane);
-        m |= u64::from(word_bytes16(x)) << (16 * k);
+        let (word, t) = word_bytes16(x);
+        m |= u64::from(word) << (16 * k);
+        trigger |= t;
     }
-    m
+    (m, trigger != 0)
 }
 
-/// Bit k set when byte k is a word byte: sixteen bytes in a few SIMD operations.
+/// Bit k set when byte k is a word byte, and (second) bits of the digits and `@`s: sixteen
+/// bytes in a few SIMD operations.
 #[inline(always)]
-fn word_bytes16(x: [u8; 16]) -> u32 {
+fn word_bytes16(x: [u8; 16]) -> (u32, u32) {
     use wide::u8x16;
     let v = u8x16::new(x);
     let splat = u8x16::splat;
@@ -120,7 +129,11 @@ fn word_bytes16(x: [u8; 16]) -> u32 {
     let digit = within(v, b'0', 9);
     // `$` (0x24) and `&` (0x26) are the bytes with `b | 2 == 0x26`.
     let sym = (v | splat(0x02)).simd_eq(splat(0x26));
-    (letter | digit | sym).to_bitmask()
+    let at = v.simd_eq(splat(b'@'));
+    (
+        (letter | digit | sym).to_bitmask(),
+        (digit | at).to_bitmask(),
+    )
 }
 
 /// Up to eight bytes of `bytes[at..at + n]` as a little-endian word, zero above them.
@@ -221,7 +234,9 @@ mod tests {
         let bytes: Vec<u8> = (0u8..=255).chain((0u8..=255).rev()).collect();
         for at in [0, 1, 7, 64, 130, 300, 448, 450, 500, 511] {
             for text in [&bytes[..], &bytes[..(at + 1).max(40)]] {
-                let m = word_mask(text, at);
+                let (m, trigger) = word_masks(text, at);
+                let want_trigger = text.iter().any(|&b| b.is_ascii_digit() || b == b'@');
+                assert!(!trigger || want_trigger, "no digit or @ at all");
                 for k in 0..64 {
                     let want = text.get(at + k).is_some_and(|&b| is_word(b));
                     assert_eq!((m >> k) & 1 == 1, want, "byte {:?}", text.get(at + k));
@@ -234,7 +249,11 @@ mod tests {
     fn block_mask_marks_exactly_the_bytes_norm_keeps() {
         let bytes: Vec<u8> = (0u8..=255).chain((0u8..=255).rev()).collect();
         for at in (0..bytes.len() - 64).step_by(7) {
-            let m = block_mask(&bytes[at..at + 64]);
+            let (m, trigger) = block_masks(&bytes[at..at + 64]);
+            let want = bytes[at..at + 64]
+                .iter()
+                .any(|&b| b.is_ascii_digit() || b == b'@');
+            assert_eq!(trigger, want, "trigger in the block at {at}");
             for k in 0..64 {
                 assert_eq!(
                     (m >> k) & 1 == 1,
