@@ -11,23 +11,28 @@ use crate::text::Text;
 struct Window([u8; 72]);
 
 impl Window {
+    /// Fills the window with the block at `at` (in place: a window returned by value is
+    /// copied once more).
     #[inline(always)]
-    fn at(bytes: &[u8], at: usize) -> Window {
-        let mut b = [0u8; 72];
+    fn load(&mut self, bytes: &[u8], at: usize) {
+        let b = &mut self.0;
         match bytes.get(at..).and_then(<[u8]>::first_chunk::<64>) {
             Some(block) => {
                 b[..64].copy_from_slice(block);
+                // Stale bytes past the end of the text are never read: a word ends before
+                // them, and a key keeps only the bytes of its word.
                 let more = (bytes.len() - at - 64).min(8);
                 if more > 0 {
                     b[64..].copy_from_slice(&load(bytes, at + 64, more).to_le_bytes());
                 }
             }
             None => {
+                // The block mask reads all 64 bytes: zeros past the end.
                 let rest = &bytes[at.min(bytes.len())..];
                 b[..rest.len()].copy_from_slice(rest);
+                b[rest.len()..].fill(0);
             }
         }
-        Window(b)
     }
 }
 
@@ -47,7 +52,8 @@ impl Lexicon {
         let mut blk = st.scanned - base;
         // Whether the byte before the block continues a word (then bit 0 starts nothing).
         let mut carry = u64::from(st.scanned > 0 && is_word(text.at(st.scanned - 1)));
-        let mut win = Window::at(bytes, blk);
+        let mut win = Window([0; 72]);
+        win.load(bytes, blk);
         let (mut m, mut trigger) = block_masks(&win.0[..64]);
         // Where the text read in this call starts: with no trigger seen, the identifiers may
         // skip it (see `LexState::quiet_from`).
@@ -125,7 +131,7 @@ impl Lexicon {
             m = next;
             blk += 64;
             if blk < n {
-                win = Window::at(bytes, blk);
+                win.load(bytes, blk);
             }
         }
         st.pos = base + n;
