@@ -38,8 +38,11 @@ impl Engine {
         // token ending the text reaches down to `lex_known`, so the identifiers need not count
         // theirs to say they hold nothing back below it.
         let stop = c.lexicon.stopped_at(&self.lex);
-        let enough = (stop > text.base && stop - 1 > lex_known && !is_token(text.at(stop - 1)))
-            .then_some(lex_known);
+        let before = stop.wrapping_sub(text.base + 1);
+        let enough = (stop > text.base
+            && stop - 1 > lex_known
+            && text.bytes.get(before).is_some_and(|&b| !is_token(b)))
+        .then_some(lex_known);
         let quiet_from = c.lexicon.quiet_from(&self.lex);
         c.identifiers
             .advance(&mut self.ids, text, quiet_from, enough, &mut self.id_hits);
@@ -57,13 +60,12 @@ impl Engine {
             .settle(known, &c.config, text, out)
             .min(text.end());
         // Release whole characters only.
-        while committed > text.base
-            && text
-                .bytes
-                .get(committed - text.base)
-                .is_some_and(|&b| b & 0xC0 == 0x80)
-        {
-            committed -= 1;
+        if let Some(&b) = text.bytes.get(committed.wrapping_sub(text.base)) {
+            if b & 0xC0 == 0x80 {
+                while committed > text.base && (text.at(committed) & 0xC0) == 0x80 {
+                    committed -= 1;
+                }
+            }
         }
         self.committed = self.committed.max(committed);
     }
