@@ -8,8 +8,12 @@
 //! the hit and scanning resumes after it. Every decision reads a bounded stretch of text, and
 //! is put off while that stretch is not all there, so chunking cannot change the outcome.
 
+mod bytes;
+
 use crate::text::Text;
 use crate::validators;
+pub(crate) use bytes::is_token;
+use bytes::{find_trigger, token_run};
 use regex_automata::dfa::{dense, Automaton, StartKind};
 use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
@@ -106,23 +110,6 @@ pub enum IdentifierError {
     Build(Box<dense::BuildError>),
     #[error("starting the identifier automaton: {0}")]
     Start(#[from] regex_automata::dfa::StartError),
-}
-
-/// Letters, digits and `._%+-`: the bytes an identifier's token is made of.
-static TOKEN: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-');
-        i += 1;
-    }
-    t
-};
-
-#[inline]
-pub(crate) fn is_token(b: u8) -> bool {
-    TOKEN[usize::from(b)]
 }
 
 #[inline]
@@ -361,55 +348,6 @@ impl IdMatcher {
     }
 }
 
-/// First digit or `@`, sixteen bytes at a time.
-fn find_trigger(bytes: &[u8]) -> Option<usize> {
-    let n = bytes.len();
-    let mut i = 0;
-    while let Some(block) = bytes.get(i..).and_then(<[u8]>::first_chunk::<16>) {
-        let hits = triggers16(*block);
-        if hits != 0 {
-            return Some(i + hits.trailing_zeros() as usize);
-        }
-        i += 16;
-    }
-    if i == n {
-        return None;
-    }
-    // The last few bytes: the sixteen that end the text when there are as many (the bits of
-    // the bytes already seen shifted out), else a zero-padded copy.
-    let hits = match bytes.last_chunk::<16>() {
-        Some(block) => triggers16(*block) >> (i + 16 - n),
-        None => {
-            let mut x = [0u8; 16];
-            x[..n - i].copy_from_slice(&bytes[i..]);
-            triggers16(x)
-        }
-    };
-    (hits != 0).then(|| i + hits.trailing_zeros() as usize)
-}
-
-/// Length of the run of token bytes that ends `bytes` (a streamed chunk usually ends inside a
-/// word or right after it: a few bytes).
-#[inline]
-fn token_run(bytes: &[u8]) -> usize {
-    let mut k = bytes.len();
-    while k > 0 && is_token(bytes[k - 1]) {
-        k -= 1;
-    }
-    bytes.len() - k
-}
-
-/// Bit k set when byte k is a digit or `@` (a zero byte is neither).
-#[inline(always)]
-fn triggers16(x: [u8; 16]) -> u32 {
-    use wide::u8x16;
-    let splat = u8x16::splat;
-    let v = u8x16::new(x);
-    // A digit is `b - '0' <= 9` unsigned.
-    let d = v - splat(b'0');
-    (d.min(splat(9)).simd_eq(d) | v.simd_eq(splat(b'@'))).to_bitmask()
-}
-
 fn record(dfa: &dense::DFA<Vec<u32>>, sid: StateID, end: usize, ends: &mut Vec<(u8, usize)>) {
     if dfa.is_match_state(sid) {
         for k in 0..dfa.match_len(sid) {
@@ -495,35 +433,4 @@ fn email_ok(raw: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{find_trigger, is_token, token_run};
-
-    #[test]
-    fn token_runs_at_the_end_are_counted_at_any_length() {
-        let text = b"see jane.doe+x@example.com or ACCT-0012_9%ab, then a_much_longer-token.value";
-        for end in 0..=text.len() {
-            for from in 0..=end {
-                let slice = &text[from..end];
-                let want = slice.iter().rev().take_while(|&&b| is_token(b)).count();
-                assert_eq!(token_run(slice), want, "{from}..{end}");
-            }
-        }
-    }
-
-    #[test]
-    fn trigger_search_finds_the_first_digit_or_at_sign_at_any_length() {
-        let base: Vec<u8> = b"prose, then jane@example.com and 4111: ok "
-            .iter()
-            .copied()
-            .cycle()
-            .take(100)
-            .collect();
-        for len in 0..base.len() {
-            for from in 0..=len {
-                let slice = &base[from..len];
-                let want = slice.iter().position(|&b| b.is_ascii_digit() || b == b'@');
-                assert_eq!(find_trigger(slice), want, "{from}..{len}");
-            }
-        }
-    }
-}
+mod tests;
