@@ -33,10 +33,11 @@ impl Engine {
     pub(crate) fn step(&mut self, c: &Classifier, text: &Text<'_>, out: &mut Vec<Finding>) {
         c.lexicon.advance(&mut self.lex, text, &mut self.lex_hits);
         let lex_known = c.lexicon.known_before(&self.lex, text);
-        // The lexicon stopped at a word start (or the end) more than its lag after
-        // `lex_known`; when the byte before that is not an identifier token byte either, no
-        // token ending the text reaches down to `lex_known`, so the identifiers need not count
-        // theirs to say they hold nothing back below it.
+        // Where the lexicon stopped (the start of a word the end of the text cuts, or the
+        // end), the byte before is not a word byte. When it is not an identifier token byte
+        // either and lies above `lex_known`, no token ending the text reaches down to
+        // `lex_known`: the identifiers' bound is at least that, and they need not count their
+        // trailing token to say so (`IdMatcher::trailing_bound`).
         let stop = c.lexicon.stopped_at(&self.lex);
         let before = stop.wrapping_sub(text.base + 1);
         let enough = (stop > text.base
@@ -161,7 +162,8 @@ impl<C: Deref<Target = Classifier>> Scanner<C> {
             eof,
         };
         self.engine.step(&self.classifier, &text, &mut out);
-        // Less than TRIM_AT held cannot free TRIM_AT: the bound is not even computed.
+        // Trimmed once twice TRIM_AT is held (the bound is not computed before): at most that
+        // much is kept beyond what the engine still reads.
         if self.buf.len() >= 2 * TRIM_AT {
             let keep = self.engine.needs_from(&self.classifier).max(self.base);
             if keep - self.base >= TRIM_AT {
