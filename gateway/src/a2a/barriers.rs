@@ -23,7 +23,7 @@ use super::registry::AgentProfile;
 use super::rpc::{self, code, RpcError};
 use crate::app::AppState;
 use crate::audit::call::CallDraft;
-use crate::barriers::stream::TextHold;
+use crate::barriers::stream::{self, TextHold};
 use crate::barriers::supervision::{Direction, Recipient};
 use crate::barriers::{merge_response, Seen};
 use crate::error::ApiError;
@@ -132,22 +132,11 @@ pub fn stream_hold(
 /// The texts of every A2A event in `events` (whole SSE events), one per line so the words of
 /// two parts never run together.
 fn event_texts(events: &[u8]) -> Vec<String> {
-    let Ok(text) = std::str::from_utf8(events) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let Some(data) = line.strip_prefix("data:").map(str::trim_start) else {
-            continue;
-        };
-        let Ok(v) = serde_json::from_str::<Value>(data) else {
-            continue;
-        };
-        for t in rpc::answer_texts(&v) {
+    stream::event_texts(events, |v, out| {
+        for t in rpc::answer_texts(v) {
             out.push(format!("{t}\n"));
         }
-    }
-    out
+    })
 }
 
 #[cfg(test)]

@@ -215,11 +215,12 @@ fn memchr_content(b: &[u8]) -> bool {
     b.windows(10).any(|w| w == b"\"content\":")
 }
 
-/// The `choices[].delta.content` strings of every event in `events`.
-fn deltas(events: &[u8]) -> Vec<String> {
-    if !memchr_content(events) {
-        return Vec::new();
-    }
+/// The texts that `texts_of` finds in the JSON `data` of every SSE event in `events` (whole
+/// events; nothing when they are not UTF-8, and a `data` line that is not JSON is skipped).
+pub(crate) fn event_texts(
+    events: &[u8],
+    texts_of: impl Fn(&Value, &mut Vec<String>),
+) -> Vec<String> {
     let Ok(text) = std::str::from_utf8(events) else {
         return Vec::new();
     };
@@ -228,9 +229,19 @@ fn deltas(events: &[u8]) -> Vec<String> {
         let Some(data) = line.strip_prefix("data:").map(str::trim_start) else {
             continue;
         };
-        let Ok(v) = serde_json::from_str::<Value>(data) else {
-            continue;
-        };
+        if let Ok(v) = serde_json::from_str::<Value>(data) {
+            texts_of(&v, &mut out);
+        }
+    }
+    out
+}
+
+/// The `choices[].delta.content` strings of every event in `events`.
+fn deltas(events: &[u8]) -> Vec<String> {
+    if !memchr_content(events) {
+        return Vec::new();
+    }
+    event_texts(events, |v, out| {
         for c in v
             .get("choices")
             .and_then(Value::as_array)
@@ -247,8 +258,7 @@ fn deltas(events: &[u8]) -> Vec<String> {
                 }
             }
         }
-    }
-    out
+    })
 }
 
 #[cfg(test)]
