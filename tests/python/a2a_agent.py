@@ -12,7 +12,9 @@ For any message the agent answers with a task that goes working -> artifacts -> 
 pauses so streaming is observable. The text artifact and the final status message say
 `echo: <text parts>`; a second artifact carries back every data part received, unchanged.
 A message whose metadata has a string `reply` is answered with that text instead of the echo (the
-tests steer the answer this way without putting its words in the message's parts).
+tests steer the answer this way without putting its words in the message's parts); with a list
+`reply_chunks` as well, the text artifact is streamed as those pieces, each appended to the last
+(`append: true`), the way an agent streams tokens, and the final status message says `done`.
 """
 
 import argparse
@@ -58,12 +60,23 @@ class EchoExecutor(AgentExecutor):
 
         await updater.start_work()
         await asyncio.sleep(STEP_DELAY)
-        await updater.add_artifact([new_text_part(reply)], name="echo")
+        chunks, final = [reply], reply
+        if message.HasField("metadata") and "reply_chunks" in message.metadata:
+            chunks, final = [str(c) for c in message.metadata["reply_chunks"]], "done"
+        for i, chunk in enumerate(chunks):
+            await updater.add_artifact(
+                [new_text_part(chunk)],
+                artifact_id="echo-artifact",
+                name="echo",
+                append=i > 0,
+                last_chunk=i == len(chunks) - 1,
+            )
+            await asyncio.sleep(STEP_DELAY / 4)
         await asyncio.sleep(STEP_DELAY)
         if data:
             await updater.add_artifact([new_data_part(d) for d in data], name="received_data")
             await asyncio.sleep(STEP_DELAY)
-        await updater.complete(updater.new_agent_message([new_text_part(reply)]))
+        await updater.complete(updater.new_agent_message([new_text_part(final)]))
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task = context.current_task

@@ -205,6 +205,88 @@ async fn a_streamed_answer_that_turns_to_mnpi_is_cut_before_the_restricted_words
     assert_eq!(call["guardrails"]["action"], "Block");
 }
 
+/// The `data` of chat chunks with these deltas (one choice each).
+fn chunks(deltas: &[(u64, &str)]) -> Vec<String> {
+    (deltas.iter())
+        .map(|(i, d)| format!("{{\"object\":\"chat.completion.chunk\",\"choices\":[{{\"index\":{i},\"delta\":{d}}}]}}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_streamed_answer_written_in_another_way_is_read_and_cut_all_the_same() {
+    let s = setup(None, "").await;
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "two choices interleaved, one of them turning to MNPI with a word cut in two",
+            chunks(&[
+                (0, r#"{"content":"Markets were calm. "}"#),
+                (1, r#"{"content":"Off the record: Halv"}"#),
+                (0, r#"{"content":"Volumes were low. "}"#),
+                (1, r#"{"content":"orsen Biotech will miss "}"#),
+                (0, r#"{"content":"Nothing else. "}"#),
+                (1, r#"{"content":"its Q3 earnings guidance."}"#),
+            ]),
+        ),
+        (
+            "whitespace before the colon, and an escaped key",
+            chunks(&[
+                (0, r#"{"content" : "Off the record: Halvorsen "}"#),
+                (
+                    0,
+                    r#"{"\u0063ontent":"Biotech will miss its Q3 earnings guidance."}"#,
+                ),
+            ]),
+        ),
+        (
+            "a tool call's arguments",
+            chunks(&[
+                (
+                    0,
+                    r#"{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"note","arguments":""}}]}"#,
+                ),
+                (
+                    0,
+                    r#"{"tool_calls":[{"index":0,"function":{"arguments":"{\"text\":\"Halvorsen Bio"}}]}"#,
+                ),
+                (
+                    0,
+                    r#"{"tool_calls":[{"index":0,"function":{"arguments":"tech will miss its Q3 earnings guidance\"}"}}]}"#,
+                ),
+            ]),
+        ),
+        (
+            "data that is not JSON",
+            vec!["Halvorsen Biotech will miss its Q3 earnings guidance.".to_string()],
+        ),
+    ];
+    for (case, events) in cases {
+        let body = json!({
+            "model": "gpt-test", "stream": true,
+            "messages": [{"role": "user", "content": "Anything new in biotech?"}],
+            "mock": {"raw_events": events},
+        });
+        let r = s.gw.chat(&s.bob, &body).await;
+        assert_eq!(r.status(), 200, "{case}");
+        let text = r.text().await.unwrap();
+        assert!(
+            !text.contains("orsen") && !text.contains("Q3"),
+            "{case}: restricted words left the gateway: {text}"
+        );
+        assert!(
+            text.contains("\"information_barrier\"") && !text.contains("[DONE]"),
+            "{case}: ends with an error event: {text}"
+        );
+        // Research receives it whole.
+        let text = s.gw.chat(&s.alice, &body).await.text().await.unwrap();
+        assert!(
+            text.contains("Q3") && text.contains("[DONE]"),
+            "{case}: {text}"
+        );
+    }
+    let v = violations(&s.gw, "?user=bob").await;
+    assert_eq!(v.len(), 4, "one supervision record per case: {v:?}");
+}
+
 #[tokio::test]
 async fn a_complete_answer_with_mnpi_is_refused_for_trading() {
     let s = setup(None, "").await;

@@ -161,6 +161,33 @@ async fn a_trader_neither_sends_nor_receives_mnpi_through_an_agent() {
 }
 
 #[tokio::test]
+async fn an_artifact_streamed_in_appended_pieces_is_read_as_one_text() {
+    let (s, _agent) = with_agents().await;
+    let gw = &s.gw;
+    // A word cut between two appended pieces: read apart, neither half names the issuer.
+    let mut ask = message("SendStreamingMessage", "Anything new?", Some("unused"));
+    ask["params"]["message"]["metadata"]["reply_chunks"] = json!([
+        "Off the record: Halv",
+        "orsen will miss its Q3 ",
+        "earnings guidance.",
+    ]);
+    let text = send(gw, &s.bob, "neutral", &ask).await;
+    // (The task's history repeats the request, metadata and all: that is the caller's own.)
+    assert!(
+        !text.contains("artifactUpdate"),
+        "the agent's answer left: {text}"
+    );
+    assert_eq!(
+        refusal_reason(&last_event(&text)).as_deref(),
+        Some("information_barrier"),
+        "{text}"
+    );
+    let text = send(gw, &s.alice, "neutral", &ask).await;
+    assert_eq!(text.matches("artifactUpdate").count(), 3, "{text}");
+    assert!(last_event(&text).get("error").is_none(), "{text}");
+}
+
+#[tokio::test]
 async fn an_analyst_may_not_send_mnpi_to_an_agent_the_trading_desk_owns() {
     let (s, agent) = with_agents().await;
     let gw = &s.gw;

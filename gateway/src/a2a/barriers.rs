@@ -23,7 +23,7 @@ use super::registry::AgentProfile;
 use super::rpc::{self, code, RpcError};
 use crate::app::AppState;
 use crate::audit::call::CallDraft;
-use crate::barriers::stream::{self, TextHold};
+use crate::barriers::stream::{self, Piece, TextHold};
 use crate::barriers::supervision::{Direction, Recipient};
 use crate::barriers::{merge_response, Seen};
 use crate::error::ApiError;
@@ -129,14 +129,40 @@ pub fn stream_hold(
     TextHold::with_texts(&app.guard, caller, &route, Some(request_id), event_texts)
 }
 
-/// The texts of every A2A event in `events` (whole SSE events), one per line so the words of
-/// two parts never run together.
-fn event_texts(events: &[u8]) -> Vec<String> {
+/// The texts of every A2A event in `events` (whole SSE events). An artifact update is read on
+/// the channel of its artifact: with `append`, its first part continues the artifact's text (an
+/// agent streaming tokens may cut a word between two updates); otherwise, and for its other
+/// parts, the text starts a new line. Every other text is a line of its own on one channel, so
+/// the words of two parts never run together.
+fn event_texts(events: &[u8]) -> Vec<Piece> {
     stream::event_texts(events, |v, out| {
-        for t in rpc::answer_texts(v) {
-            out.push(format!("{t}\n"));
+        let Some((update, artifact, id)) = artifact_update(v) else {
+            for t in rpc::answer_texts(v) {
+                out.push(Piece::new("", format!("{t}\n")));
+            }
+            return;
+        };
+        let append = update.get("append").and_then(Value::as_bool) == Some(true);
+        let channel = format!("artifact/{id}");
+        for (i, t) in rpc::texts_in(artifact).into_iter().enumerate() {
+            let newline = if i == 0 && append { "" } else { "\n" };
+            out.push(Piece::new(channel.clone(), format!("{newline}{t}")));
         }
     })
+}
+
+/// An artifact update event's update, artifact and artifact id: `result.artifactUpdate` in
+/// v1.0, `result` with `kind: "artifact-update"` in v0.3.
+fn artifact_update(event: &Value) -> Option<(&Value, &Value, &str)> {
+    let result = event.get("result")?;
+    let update = match result.get("artifactUpdate") {
+        Some(u) => u,
+        None if result.get("kind").and_then(Value::as_str) == Some("artifact-update") => result,
+        None => return None,
+    };
+    let artifact = update.get("artifact")?;
+    let id = artifact.get("artifactId").and_then(Value::as_str)?;
+    Some((update, artifact, id))
 }
 
 #[cfg(test)]

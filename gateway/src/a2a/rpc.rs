@@ -210,10 +210,13 @@ fn string_leaves<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
 /// with the user's role are skipped: a task's history repeats what the caller sent, which is
 /// not something they receive.
 pub fn answer_texts(response: &Value) -> Vec<&str> {
+    response.get("result").map(texts_in).unwrap_or_default()
+}
+
+/// The texts of the parts anywhere in `v` (a result, an artifact), as `answer_texts` reads them.
+pub fn texts_in(v: &Value) -> Vec<&str> {
     let mut out = Vec::new();
-    if let Some(r) = response.get("result") {
-        answer_walk(r, &mut out);
-    }
+    answer_walk(v, &mut out);
     out
 }
 

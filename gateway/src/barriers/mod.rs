@@ -231,24 +231,18 @@ pub fn prompt_text(body: &Map<String, Value>) -> String {
     out
 }
 
-/// The assistant text of a complete chat answer.
+/// The assistant text of a complete chat answer: every text field of every choice's message
+/// (`stream::message_texts`), one per line. A body that is not JSON is read as it stands (with
+/// replacement characters for bytes that are not UTF-8): it reaches the client all the same.
 pub fn answer_text(body: &[u8]) -> String {
     let mut out = String::new();
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return out;
+        return String::from_utf8_lossy(body).into_owned();
     };
-    for c in v
-        .get("choices")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-    {
-        if let Some(s) = c
-            .get("message")
-            .and_then(|m| m.get("content"))
-            .and_then(Value::as_str)
-        {
-            push_line(&mut out, s);
+    let choices = v.get("choices").and_then(Value::as_array);
+    for c in choices.map(Vec::as_slice).unwrap_or(&[]) {
+        if let Some(m) = c.get("message") {
+            stream::message_texts(m, |_, s| push_line(&mut out, s));
         }
     }
     out

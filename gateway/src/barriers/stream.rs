@@ -1,8 +1,13 @@
-//! Barriers on a streamed answer. The text deltas of each event go through the streaming
-//! scanner; an event is released once everything up to its end is below `committed()` (no
+//! Barriers on a streamed answer. The text deltas of each event go through a streaming
+//! scanner, one per channel (a choice of a chat answer, a tool call's arguments, an A2A
+//! artifact), since the pieces of two choices interleave and must not be read as one text; an
+//! event is released once everything up to its end is below `committed()` on every channel (no
 //! finding can still start there), so only the last few words are ever held. A Block finding
 //! drops what is held and ends the stream with an error event: the restricted words never
 //! leave. Log and Alert findings are recorded and the stream goes on.
+//!
+//! Reading fails closed: an event that is not UTF-8 is read with replacement characters, and a
+//! `data` field that is not JSON is scanned as it stands, since it is forwarded all the same.
 //!
 //! Each trigger is written (audit record, supervision record) in a task of its own, so a client
 //! that leaves cannot cancel it; the relay awaits those tasks (`supervised`) before it sends the
@@ -45,8 +50,31 @@ pub async fn supervised(pending: Vec<Pending>) -> Result<(), ApiError> {
     first
 }
 
+/// A piece of text read from an event, and the channel whose text it continues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub channel: String,
+    pub text: String,
+}
+
+impl Piece {
+    pub fn new(channel: impl Into<String>, text: impl Into<String>) -> Piece {
+        Piece {
+            channel: channel.into(),
+            text: text.into(),
+        }
+    }
+}
+
 /// Reads the texts out of one or more whole SSE events.
-pub type Texts = fn(&[u8]) -> Vec<String>;
+pub type Texts = fn(&[u8]) -> Vec<Piece>;
+
+/// The channel of `data` fields that are not JSON.
+pub const RAW: &str = "raw";
+
+/// At most this many channels in one stream (OpenAI allows `n` up to 128); an answer with
+/// more is refused rather than read partly.
+pub const MAX_CHANNELS: usize = 256;
 
 pub struct TextHold {
     guard: Arc<Guard>,
@@ -54,10 +82,12 @@ pub struct TextHold {
     route: Arc<str>,
     texts: Texts,
     request_id: Option<String>,
-    scanner: Scanner<Arc<Classifier>>,
+    /// One scanner per channel, in the order the channels appeared.
+    scanners: Vec<(String, Scanner<Arc<Classifier>>)>,
     applicable: Vec<Applicable>,
-    /// Events not yet released, with the stream offset their text ends at.
-    held: VecDeque<(usize, Bytes)>,
+    /// Events not yet released, with the offset their text ends at on each channel (a channel
+    /// that appeared later starts after them).
+    held: VecDeque<(Vec<usize>, Bytes)>,
     findings: Vec<Finding>,
     /// Barriers already recorded for this stream.
     fired: Vec<String>,
@@ -98,7 +128,7 @@ impl TextHold {
             route: Arc::from(route),
             texts,
             request_id,
-            scanner: guard.classifier().scanner_arc(),
+            scanners: Vec::new(),
             applicable,
             held: VecDeque::new(),
             findings: Vec::new(),
@@ -114,17 +144,37 @@ impl TextHold {
         if self.blocked {
             return Hold::Held;
         }
-        for text in (self.texts)(&events) {
+        for piece in (self.texts)(&events) {
             if self.excerpt.chars().count() < EXCERPT_CHARS {
-                self.excerpt.extend(text.chars().take(EXCERPT_CHARS));
+                self.excerpt.extend(piece.text.chars().take(EXCERPT_CHARS));
             }
-            let found = self.scanner.feed(&text);
+            let Some(i) = self.channel(piece.channel) else {
+                return self.deny(ApiError::UpstreamError(format!(
+                    "the answer streams more than {MAX_CHANNELS} texts at once; \
+                     an information barrier cannot read them all"
+                )));
+            };
+            let found = self.scanners[i].1.feed(&piece.text);
             if let Some(deny) = self.take(found) {
                 return deny;
             }
         }
-        self.held.push_back((self.scanner.len(), events));
-        self.release(self.scanner.committed())
+        let ends = self.scanners.iter().map(|(_, s)| s.len()).collect();
+        self.held.push_back((ends, events));
+        self.release(false)
+    }
+
+    /// The index of `channel`'s scanner, started when it is new; `None` past `MAX_CHANNELS`.
+    fn channel(&mut self, channel: String) -> Option<usize> {
+        if let Some(i) = self.scanners.iter().position(|(c, _)| *c == channel) {
+            return Some(i);
+        }
+        if self.scanners.len() >= MAX_CHANNELS {
+            return None;
+        }
+        let scanner = self.guard.classifier().scanner_arc();
+        self.scanners.push((channel, scanner));
+        Some(self.scanners.len() - 1)
     }
 
     /// The upstream ended: the last findings, then everything still held.
@@ -132,11 +182,13 @@ impl TextHold {
         if self.blocked {
             return Hold::Held;
         }
-        let found = self.scanner.finish();
-        if let Some(deny) = self.take(found) {
-            return deny;
+        for i in 0..self.scanners.len() {
+            let found = self.scanners[i].1.finish();
+            if let Some(deny) = self.take(found) {
+                return deny;
+            }
         }
-        self.release(usize::MAX)
+        self.release(true)
     }
 
     /// The answer's verdict so far, for the audit record.
@@ -156,9 +208,17 @@ impl TextHold {
         std::mem::take(&mut self.pending)
     }
 
-    fn release(&mut self, upto: usize) -> Hold {
+    /// Sends the events whose text is committed on every channel (`all`: every event).
+    fn release(&mut self, all: bool) -> Hold {
         let mut out = BytesMut::new();
-        while self.held.front().is_some_and(|(end, _)| *end <= upto) {
+        let scanners = &self.scanners;
+        let ready = |ends: &[usize]| {
+            all || ends
+                .iter()
+                .zip(scanners)
+                .all(|(end, (_, s))| *end <= s.committed())
+        };
+        while self.held.front().is_some_and(|(ends, _)| ready(ends)) {
             if let Some((_, b)) = self.held.pop_front() {
                 out.extend_from_slice(&b);
             }
@@ -205,60 +265,92 @@ impl TextHold {
             }));
         }
         let e = deny?;
+        Some(self.deny(e))
+    }
+
+    /// Ends the stream with `e`: nothing held is sent.
+    fn deny(&mut self, e: ApiError) -> Hold {
         self.blocked = true;
         self.held.clear();
-        Some(Hold::Deny(e))
+        Hold::Deny(e)
     }
 }
 
-fn memchr_content(b: &[u8]) -> bool {
-    b.windows(10).any(|w| w == b"\"content\":")
-}
-
-/// The texts that `texts_of` finds in the JSON `data` of every SSE event in `events` (whole
-/// events; nothing when they are not UTF-8, and a `data` line that is not JSON is skipped).
-pub(crate) fn event_texts(
-    events: &[u8],
-    texts_of: impl Fn(&Value, &mut Vec<String>),
-) -> Vec<String> {
-    let Ok(text) = std::str::from_utf8(events) else {
-        return Vec::new();
-    };
+/// The pieces that `texts_of` finds in the JSON `data` of every SSE event in `events` (whole
+/// events). Bytes that are not UTF-8 are read with replacement characters, and a `data` field
+/// that is not JSON (other than `[DONE]`) is a piece of its own on the `RAW` channel: whatever
+/// is forwarded is read.
+pub(crate) fn event_texts(events: &[u8], texts_of: impl Fn(&Value, &mut Vec<Piece>)) -> Vec<Piece> {
+    let text = String::from_utf8_lossy(events);
     let mut out = Vec::new();
-    for line in text.lines() {
-        let Some(data) = line.strip_prefix("data:").map(str::trim_start) else {
-            continue;
-        };
-        if let Ok(v) = serde_json::from_str::<Value>(data) {
-            texts_of(&v, &mut out);
+    let mut data = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(d) = line.strip_prefix("data:") {
+            if !data.is_empty() {
+                data.push('\n');
+            }
+            data.push_str(d.strip_prefix(' ').unwrap_or(d));
         }
+        // An event ends at a blank line (or with the bytes); its data lines are one field.
+        if !(line.is_empty() || lines.peek().is_none()) || data.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(&data) {
+            Ok(v) => texts_of(&v, &mut out),
+            Err(_) if data.trim() == "[DONE]" => {}
+            Err(_) => out.push(Piece::new(RAW, format!("{data}\n"))),
+        }
+        data.clear();
     }
     out
 }
 
-/// The `choices[].delta.content` strings of every event in `events`.
-fn deltas(events: &[u8]) -> Vec<String> {
-    if !memchr_content(events) {
-        return Vec::new();
-    }
+/// The text fields of a chat answer's message (or delta), each a channel of its own.
+pub const MESSAGE_TEXTS: [&str; 3] = ["content", "refusal", "reasoning_content"];
+
+/// The texts of every event in `events` of a chat completion stream: per choice, the
+/// `delta`'s `content`, `refusal` and `reasoning_content`, and the arguments of each tool call.
+fn deltas(events: &[u8]) -> Vec<Piece> {
     event_texts(events, |v, out| {
-        for c in v
-            .get("choices")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            if let Some(s) = c
-                .get("delta")
-                .and_then(|d| d.get("content"))
-                .and_then(Value::as_str)
-            {
-                if !s.is_empty() {
-                    out.push(s.to_string());
-                }
-            }
+        let choices = v.get("choices").and_then(Value::as_array);
+        for (i, c) in choices.map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
+            let index = c.get("index").and_then(Value::as_u64).unwrap_or(i as u64);
+            let Some(delta) = c.get("delta") else {
+                continue;
+            };
+            message_texts(delta, |field, s| {
+                out.push(Piece::new(format!("{index}/{field}"), s));
+            });
         }
     })
+}
+
+/// Calls `each` with the name and text of every text field of a chat `message` or `delta`:
+/// `MESSAGE_TEXTS`, then `tool_calls[].function.arguments` (named `tool/{index}`) and the
+/// legacy `function_call.arguments` (named `function`). Empty strings are skipped.
+pub fn message_texts(message: &Value, mut each: impl FnMut(&str, &str)) {
+    let mut text = |field: &str, v: Option<&Value>| {
+        if let Some(s) = v.and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            each(field, s);
+        }
+    };
+    for field in MESSAGE_TEXTS {
+        text(field, message.get(field));
+    }
+    let calls = message.get("tool_calls").and_then(Value::as_array);
+    for (i, call) in calls.map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
+        let index = call
+            .get("index")
+            .and_then(Value::as_u64)
+            .unwrap_or(i as u64);
+        let args = call.get("function").and_then(|f| f.get("arguments"));
+        text(&format!("tool/{index}"), args);
+    }
+    let legacy = message
+        .get("function_call")
+        .and_then(|f| f.get("arguments"));
+    text("function", legacy);
 }
 
 #[cfg(test)]

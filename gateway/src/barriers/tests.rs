@@ -16,13 +16,18 @@ fn the_prompt_text_has_string_contents_and_text_parts_one_per_line() {
 }
 
 #[test]
-fn the_answer_text_joins_every_choice() {
+fn the_answer_text_joins_every_text_of_every_choice() {
     let body = json!({"choices": [
         {"message": {"role": "assistant", "content": "one"}},
-        {"message": {"role": "assistant", "content": "two"}},
+        {"message": {"role": "assistant", "content": "two", "refusal": "no",
+            "tool_calls": [{"function": {"name": "f", "arguments": "{\"a\":1}"}}]}},
     ]});
-    assert_eq!(answer_text(body.to_string().as_bytes()), "one\ntwo");
-    assert_eq!(answer_text(b"not json"), "");
+    assert_eq!(
+        answer_text(body.to_string().as_bytes()),
+        "one\ntwo\nno\n{\"a\":1}"
+    );
+    // What is not JSON reaches the client all the same, so it is read as it stands.
+    assert_eq!(answer_text(b"not \xffjson"), "not \u{fffd}json");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -138,6 +139,13 @@ pub(super) async fn chat(st: Arc<MockState>, body: Value) -> Response {
         include_usage,
     };
     let pause = Duration::from_millis(steer.chunk_delay_ms);
+    if let Some(raw) = &steer.raw_events {
+        let mut events: Vec<_> = (raw.iter())
+            .map(|d| (pause, Bytes::from(format!("data: {d}\n\n"))))
+            .collect();
+        events.push((Duration::ZERO, sse::done()));
+        return event_stream(st, events);
+    }
     let mut events = vec![(
         Duration::ZERO,
         frame.chunk(

@@ -13,6 +13,9 @@ pub struct Steer {
     pub reply: Option<String>,
     /// The content pieces of a stream, each sent as its own chunk.
     pub chunks: Option<Vec<String>>,
+    /// The `data` of a stream's events, sent as they stand (`data: {s}`), each its own event,
+    /// then `[DONE]`: a provider that writes JSON differently, or not at all.
+    pub raw_events: Option<Vec<String>>,
     /// Pause before every content chunk but the first.
     pub chunk_delay_ms: u64,
     /// Pause before the response headers.

@@ -1,17 +1,49 @@
 use super::*;
 
+fn texts(events: &str) -> Vec<(String, String)> {
+    (event_texts(events.as_bytes()).into_iter())
+        .map(|p| (p.channel, p.text))
+        .collect()
+}
+
+fn pair(channel: &str, text: &str) -> (String, String) {
+    (channel.to_string(), text.to_string())
+}
+
 #[test]
 fn the_texts_of_a_stream_come_from_every_event_one_per_line() {
     let events = concat!(
-        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"artifactUpdate\":{\"artifact\":{\"parts\":[{\"text\":\"Halvorsen\"}]}}}}\n\n",
-        "event: x\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"artifactUpdate\":{\"artifact\":{\"parts\":[{\"text\":\"Biotech\"}]}}}}\n\n",
+        "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"status\":{\"message\":{\"parts\":[{\"text\":\"Halvorsen\"}]}}}}\n\n",
+        "event: x\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"kind\":\"message\",\"parts\":[{\"text\":\"Biotech\"}]}}\n\n",
         "data: not json\n\n",
     );
     assert_eq!(
-        event_texts(events.as_bytes()),
-        vec!["Halvorsen\n", "Biotech\n"]
+        texts(events),
+        vec![
+            pair("", "Halvorsen\n"),
+            pair("", "Biotech\n"),
+            pair(stream::RAW, "not json\n")
+        ]
     );
     assert!(event_texts(b"\xff").is_empty());
+}
+
+#[test]
+fn an_appended_artifact_continues_its_text_and_a_new_one_starts_a_line() {
+    let events = concat!(
+        "data: {\"result\":{\"artifactUpdate\":{\"artifact\":{\"artifactId\":\"a\",\"parts\":[{\"text\":\"Halv\"}]}}}}\n\n",
+        "data: {\"result\":{\"artifactUpdate\":{\"append\":true,\"artifact\":{\"artifactId\":\"a\",\"parts\":[{\"text\":\"orsen\"},{\"text\":\"Biotech\"}]}}}}\n\n",
+        "data: {\"result\":{\"kind\":\"artifact-update\",\"append\":true,\"artifact\":{\"artifactId\":\"b\",\"parts\":[{\"data\":{\"k\":\"v\"}}]}}}\n\n",
+    );
+    assert_eq!(
+        texts(events),
+        vec![
+            pair("artifact/a", "\nHalv"),
+            pair("artifact/a", "orsen"),
+            pair("artifact/a", "\nBiotech"),
+            pair("artifact/b", "v"),
+        ]
+    );
 }
 
 #[test]

@@ -1,5 +1,13 @@
 use super::*;
 
+fn texts(pieces: Vec<Piece>) -> Vec<(String, String)> {
+    pieces.into_iter().map(|p| (p.channel, p.text)).collect()
+}
+
+fn pair(channel: &str, text: &str) -> (String, String) {
+    (channel.to_string(), text.to_string())
+}
+
 #[test]
 fn deltas_reads_the_content_of_every_event_and_skips_the_rest() {
     let events = concat!(
@@ -9,8 +17,66 @@ fn deltas_reads_the_content_of_every_event_and_skips_the_rest() {
         "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
         "data: [DONE]\n\n",
     );
-    assert_eq!(deltas(events.as_bytes()), vec!["Halvorsen ", "beats"]);
-    assert!(memchr_content(events.as_bytes()));
-    assert!(!memchr_content(b"data: {\"choices\":[]}\n\n"));
-    assert!(deltas(b"\xff\xfe").is_empty());
+    assert_eq!(
+        texts(deltas(events.as_bytes())),
+        vec![pair("0/content", "Halvorsen "), pair("0/content", "beats")]
+    );
+}
+
+#[test]
+fn every_choice_and_every_text_field_is_a_channel_of_its_own() {
+    let events = concat!(
+        "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"Halv\"}},{\"index\":0,\"delta\":{\"refusal\":\"No\"}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"think\",",
+        "\"tool_calls\":[{\"index\":2,\"function\":{\"arguments\":\"{\\\"a\\\"\"}}]}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"function_call\":{\"arguments\":\"x\"}}}]}\n\n",
+    );
+    assert_eq!(
+        texts(deltas(events.as_bytes())),
+        vec![
+            pair("1/content", "Halv"),
+            pair("0/refusal", "No"),
+            pair("0/reasoning_content", "think"),
+            pair("0/tool/2", "{\"a\""),
+            pair("0/function", "x"),
+        ]
+    );
+}
+
+#[test]
+fn a_key_written_another_way_is_read_all_the_same() {
+    // Whitespace before the colon, and the key escaped: both are the `content` a client reads.
+    let events = concat!(
+        "data: {\"choices\":[{\"delta\":{\"content\" : \"Halvorsen \"}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{\"\\u0063ontent\":\"Biotech\"}}]}\n\n",
+    );
+    assert_eq!(
+        texts(deltas(events.as_bytes())),
+        vec![
+            pair("0/content", "Halvorsen "),
+            pair("0/content", "Biotech")
+        ]
+    );
+}
+
+#[test]
+fn bytes_that_are_not_utf8_or_json_are_read_as_they_stand() {
+    let events = b"data: {\"choices\":[{\"delta\":{\"content\":\"Halv\xffrsen\"}}]}\n\ndata: Halvorsen misses\n\n: comment\ndata: [DONE]\n\n";
+    assert_eq!(
+        texts(deltas(events)),
+        vec![
+            pair("0/content", "Halv\u{fffd}rsen"),
+            pair(RAW, "Halvorsen misses\n"),
+        ]
+    );
+    assert!(deltas(b"\xff\xfe").is_empty(), "no data field, no text");
+}
+
+#[test]
+fn the_data_lines_of_one_event_are_one_field() {
+    let events = "event: x\r\ndata: {\"choices\":[{\"delta\":\r\ndata: {\"content\":\"one\"}}]}\r\n\r\ndata:{\"choices\":[{\"delta\":{\"content\":\"two\"}}]}";
+    assert_eq!(
+        texts(deltas(events.as_bytes())),
+        vec![pair("0/content", "one"), pair("0/content", "two")]
+    );
 }
