@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt as _;
+
 use crate::aida::Aida;
 use crate::app::{admin_router, proxy_router, AppState};
 use crate::audit::checkpoint::CheckpointSigner;
@@ -221,6 +223,10 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
     };
     let proxy_app = proxy_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let admin_app = admin_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    // Every accepted connection sends its writes at once (TCP_NODELAY): a streamed answer is
+    // many small writes, and with Nagle's algorithm each one after the first waits for the
+    // client's delayed acknowledgement (up to 40 ms).
+    let (proxy, admin) = (proxy.tap_io(no_delay), admin.tap_io(no_delay));
     let servers = tokio::spawn(async move {
         let p = axum::serve(proxy, proxy_app).with_graceful_shutdown(shutdown(stop_rx.clone()));
         let a = axum::serve(admin, admin_app).with_graceful_shutdown(shutdown(stop_rx));
@@ -247,6 +253,12 @@ pub async fn run(config: Option<PathBuf>) -> ExitCode {
             tracing::warn!("in-flight calls did not finish within the grace period; closing them");
             ExitCode::SUCCESS
         }
+    }
+}
+
+fn no_delay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection; serving it anyway");
     }
 }
 
