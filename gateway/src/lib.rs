@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod examination;
+mod find;
 pub mod identity;
 pub mod pipeline;
 pub mod policy;

@@ -23,7 +23,7 @@ use super::registry::AgentProfile;
 use super::rpc::{self, code, RpcError};
 use crate::app::AppState;
 use crate::audit::call::CallDraft;
-use crate::barriers::stream::{self, Piece, TextHold};
+use crate::barriers::stream::{self, Channel, TextHold};
 use crate::barriers::supervision::{Direction, Recipient};
 use crate::barriers::{merge_response, Seen};
 use crate::error::ApiError;
@@ -134,19 +134,25 @@ pub fn stream_hold(
 /// agent streaming tokens may cut a word between two updates); otherwise, and for its other
 /// parts, the text starts a new line. Every other text is a line of its own on one channel, so
 /// the words of two parts never run together.
-fn event_texts(events: &[u8]) -> Vec<Piece> {
-    stream::event_texts(events, |v, out| {
-        let Some((update, artifact, id)) = artifact_update(v) else {
-            for t in rpc::answer_texts(v) {
-                out.push(Piece::new("", format!("{t}\n")));
+fn event_texts(events: &[u8], each: &mut dyn FnMut(Channel, &str)) {
+    stream::events::event_data(events, |data| {
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            stream::events::read_or_raw(data, false, each);
+            return;
+        };
+        let Some((update, artifact, id)) = artifact_update(&v) else {
+            for t in rpc::answer_texts(&v) {
+                each(Channel::Named(String::new()), &format!("{t}\n"));
             }
             return;
         };
         let append = update.get("append").and_then(Value::as_bool) == Some(true);
-        let channel = format!("artifact/{id}");
         for (i, t) in rpc::texts_in(artifact).into_iter().enumerate() {
             let newline = if i == 0 && append { "" } else { "\n" };
-            out.push(Piece::new(channel.clone(), format!("{newline}{t}")));
+            each(
+                Channel::Named(format!("artifact/{id}")),
+                &format!("{newline}{t}"),
+            );
         }
     })
 }

@@ -231,21 +231,9 @@ pub fn prompt_text(body: &Map<String, Value>) -> String {
     out
 }
 
-/// The assistant text of a complete chat answer: every text field of every choice's message
-/// (`stream::message_texts`), one per line. A body that is not JSON is read as it stands (with
-/// replacement characters for bytes that are not UTF-8): it reaches the client all the same.
+/// The assistant text of a complete chat answer (`stream::events::answer_text`).
 pub fn answer_text(body: &[u8]) -> String {
-    let mut out = String::new();
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return String::from_utf8_lossy(body).into_owned();
-    };
-    let choices = v.get("choices").and_then(Value::as_array);
-    for c in choices.map(Vec::as_slice).unwrap_or(&[]) {
-        if let Some(m) = c.get("message") {
-            stream::message_texts(m, |_, s| push_line(&mut out, s));
-        }
-    }
-    out
+    stream::events::answer_text(body)
 }
 
 fn push_line(out: &mut String, s: &str) {

@@ -19,7 +19,6 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use parapet_classifiers::{Classification, Classifier, Finding, LabelSet, Scanner};
-use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use super::model::{strictest, triggered, Applicable, BarrierAction};
@@ -28,6 +27,8 @@ use super::{block_error, record, Guard, Seen, Verdict};
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::pipeline::tool_hold::Hold;
+
+pub mod events;
 
 /// A supervision record being written.
 pub type Pending = JoinHandle<Result<(), ApiError>>;
@@ -50,27 +51,22 @@ pub async fn supervised(pending: Vec<Pending>) -> Result<(), ApiError> {
     first
 }
 
-/// A piece of text read from an event, and the channel whose text it continues.
+/// Which text a piece of a stream continues: the pieces of one channel are scanned as one text,
+/// those of two channels never run together.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Piece {
-    pub channel: String,
-    pub text: String,
+pub enum Channel {
+    /// A text field of a choice of a chat answer (`events::MESSAGE_TEXTS`), or a tool call's
+    /// arguments (`field` `events::TOOL`, `tool` its index).
+    Chat { choice: u64, field: u8, tool: u64 },
+    /// Named by the protocol (an A2A artifact).
+    Named(String),
+    /// `data` that is not what the protocol sends, read as it stands.
+    Raw,
 }
 
-impl Piece {
-    pub fn new(channel: impl Into<String>, text: impl Into<String>) -> Piece {
-        Piece {
-            channel: channel.into(),
-            text: text.into(),
-        }
-    }
-}
-
-/// Reads the texts out of one or more whole SSE events.
-pub type Texts = fn(&[u8]) -> Vec<Piece>;
-
-/// The channel of `data` fields that are not JSON.
-pub const RAW: &str = "raw";
+/// Reads the texts out of one or more whole SSE events, calling the sink with each and the
+/// channel it continues.
+pub type Texts = fn(&[u8], &mut dyn FnMut(Channel, &str));
 
 /// At most this many channels in one stream (OpenAI allows `n` up to 128); an answer with
 /// more is refused rather than read partly.
@@ -83,18 +79,21 @@ pub struct TextHold {
     texts: Texts,
     request_id: Option<String>,
     /// One scanner per channel, in the order the channels appeared.
-    scanners: Vec<(String, Scanner<Arc<Classifier>>)>,
+    scanners: Vec<(Channel, Scanner<Arc<Classifier>>)>,
     applicable: Vec<Applicable>,
-    /// Events not yet released, with the offset their text ends at on each channel (a channel
-    /// that appeared later starts after them).
-    held: VecDeque<(Vec<usize>, Bytes)>,
+    /// Events not yet released, with how many channels there were when each came...
+    held: VecDeque<(usize, Bytes)>,
+    /// ...and, one after the other, the offset their text ends at on each of those channels
+    /// (a channel that appeared later starts after them).
+    ends: VecDeque<usize>,
     findings: Vec<Finding>,
     /// Barriers already recorded for this stream.
     fired: Vec<String>,
     /// Their records being written, awaited before the stream ends.
     pending: Vec<Pending>,
-    /// The first characters of the answer, for the supervision record.
+    /// The first characters of the answer, for the supervision record, and how many.
     excerpt: String,
+    excerpt_chars: usize,
     blocked: bool,
 }
 
@@ -107,7 +106,7 @@ impl TextHold {
         route: &str,
         request_id: Option<String>,
     ) -> Option<TextHold> {
-        Self::with_texts(guard, caller, route, request_id, deltas)
+        Self::with_texts(guard, caller, route, request_id, events::deltas)
     }
 
     /// A hold whose events carry their text where `texts` finds it (A2A events, say).
@@ -131,10 +130,12 @@ impl TextHold {
             scanners: Vec::new(),
             applicable,
             held: VecDeque::new(),
+            ends: VecDeque::new(),
             findings: Vec::new(),
             fired: Vec::new(),
             pending: Vec::new(),
             excerpt: String::new(),
+            excerpt_chars: 0,
             blocked: false,
         })
     }
@@ -144,37 +145,44 @@ impl TextHold {
         if self.blocked {
             return Hold::Held;
         }
-        for piece in (self.texts)(&events) {
-            if self.excerpt.chars().count() < EXCERPT_CHARS {
-                self.excerpt.extend(piece.text.chars().take(EXCERPT_CHARS));
+        let (texts, mut deny) = (self.texts, None);
+        texts(&events, &mut |channel, text| {
+            if deny.is_none() {
+                deny = self.scan(channel, text);
             }
-            let Some(i) = self.channel(piece.channel) else {
-                return self.deny(ApiError::UpstreamError(format!(
-                    "the answer streams more than {MAX_CHANNELS} texts at once; \
-                     an information barrier cannot read them all"
-                )));
-            };
-            let found = self.scanners[i].1.feed(&piece.text);
-            if let Some(deny) = self.take(found) {
-                return deny;
-            }
+        });
+        if let Some(deny) = deny {
+            return deny;
         }
-        let ends = self.scanners.iter().map(|(_, s)| s.len()).collect();
-        self.held.push_back((ends, events));
+        self.held.push_back((self.scanners.len(), events));
+        self.ends.extend(self.scanners.iter().map(|(_, s)| s.len()));
         self.release(false)
     }
 
-    /// The index of `channel`'s scanner, started when it is new; `None` past `MAX_CHANNELS`.
-    fn channel(&mut self, channel: String) -> Option<usize> {
-        if let Some(i) = self.scanners.iter().position(|(c, _)| *c == channel) {
-            return Some(i);
+    /// Scans `text` as the continuation of `channel`; the refusal, if it is refused.
+    fn scan(&mut self, channel: Channel, text: &str) -> Option<Hold> {
+        if self.excerpt_chars < EXCERPT_CHARS {
+            let more = text.chars().take(EXCERPT_CHARS - self.excerpt_chars);
+            let before = self.excerpt.len();
+            self.excerpt.extend(more);
+            self.excerpt_chars += self.excerpt[before..].chars().count();
         }
-        if self.scanners.len() >= MAX_CHANNELS {
-            return None;
-        }
-        let scanner = self.guard.classifier().scanner_arc();
-        self.scanners.push((channel, scanner));
-        Some(self.scanners.len() - 1)
+        let i = match self.scanners.iter().position(|(c, _)| *c == channel) {
+            Some(i) => i,
+            None if self.scanners.len() < MAX_CHANNELS => {
+                let scanner = self.guard.classifier().scanner_arc();
+                self.scanners.push((channel, scanner));
+                self.scanners.len() - 1
+            }
+            None => {
+                return Some(self.deny(ApiError::UpstreamError(format!(
+                    "the answer streams more than {MAX_CHANNELS} texts at once; \
+                     an information barrier cannot read them all"
+                ))))
+            }
+        };
+        let found = self.scanners[i].1.feed(text);
+        self.take(found)
     }
 
     /// The upstream ended: the last findings, then everything still held.
@@ -210,23 +218,27 @@ impl TextHold {
 
     /// Sends the events whose text is committed on every channel (`all`: every event).
     fn release(&mut self, all: bool) -> Hold {
-        let mut out = BytesMut::new();
-        let scanners = &self.scanners;
-        let ready = |ends: &[usize]| {
-            all || ends
-                .iter()
-                .zip(scanners)
-                .all(|(end, (_, s))| *end <= s.committed())
-        };
-        while self.held.front().is_some_and(|(ends, _)| ready(ends)) {
-            if let Some((_, b)) = self.held.pop_front() {
-                out.extend_from_slice(&b);
+        let mut ready = Vec::new();
+        while let Some(&(n, _)) = self.held.front() {
+            let committed = all
+                || (self.ends.iter().take(n))
+                    .zip(&self.scanners)
+                    .all(|(end, (_, s))| *end <= s.committed());
+            if !committed {
+                break;
             }
+            self.ends.drain(..n);
+            ready.extend(self.held.pop_front().map(|(_, b)| b));
         }
-        if out.is_empty() {
-            Hold::Held
-        } else {
-            Hold::Send(out.freeze())
+        match ready.len() {
+            0 => Hold::Held,
+            // The common case: the event just fed, sent as it is.
+            1 => Hold::Send(ready.swap_remove(0)),
+            _ => {
+                let mut out = BytesMut::new();
+                ready.iter().for_each(|b| out.extend_from_slice(b));
+                Hold::Send(out.freeze())
+            }
         }
     }
 
@@ -272,85 +284,9 @@ impl TextHold {
     fn deny(&mut self, e: ApiError) -> Hold {
         self.blocked = true;
         self.held.clear();
+        self.ends.clear();
         Hold::Deny(e)
     }
-}
-
-/// The pieces that `texts_of` finds in the JSON `data` of every SSE event in `events` (whole
-/// events). Bytes that are not UTF-8 are read with replacement characters, and a `data` field
-/// that is not JSON (other than `[DONE]`) is a piece of its own on the `RAW` channel: whatever
-/// is forwarded is read.
-pub(crate) fn event_texts(events: &[u8], texts_of: impl Fn(&Value, &mut Vec<Piece>)) -> Vec<Piece> {
-    let text = String::from_utf8_lossy(events);
-    let mut out = Vec::new();
-    let mut data = String::new();
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
-        if let Some(d) = line.strip_prefix("data:") {
-            if !data.is_empty() {
-                data.push('\n');
-            }
-            data.push_str(d.strip_prefix(' ').unwrap_or(d));
-        }
-        // An event ends at a blank line (or with the bytes); its data lines are one field.
-        if !(line.is_empty() || lines.peek().is_none()) || data.is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(&data) {
-            Ok(v) => texts_of(&v, &mut out),
-            Err(_) if data.trim() == "[DONE]" => {}
-            Err(_) => out.push(Piece::new(RAW, format!("{data}\n"))),
-        }
-        data.clear();
-    }
-    out
-}
-
-/// The text fields of a chat answer's message (or delta), each a channel of its own.
-pub const MESSAGE_TEXTS: [&str; 3] = ["content", "refusal", "reasoning_content"];
-
-/// The texts of every event in `events` of a chat completion stream: per choice, the
-/// `delta`'s `content`, `refusal` and `reasoning_content`, and the arguments of each tool call.
-fn deltas(events: &[u8]) -> Vec<Piece> {
-    event_texts(events, |v, out| {
-        let choices = v.get("choices").and_then(Value::as_array);
-        for (i, c) in choices.map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
-            let index = c.get("index").and_then(Value::as_u64).unwrap_or(i as u64);
-            let Some(delta) = c.get("delta") else {
-                continue;
-            };
-            message_texts(delta, |field, s| {
-                out.push(Piece::new(format!("{index}/{field}"), s));
-            });
-        }
-    })
-}
-
-/// Calls `each` with the name and text of every text field of a chat `message` or `delta`:
-/// `MESSAGE_TEXTS`, then `tool_calls[].function.arguments` (named `tool/{index}`) and the
-/// legacy `function_call.arguments` (named `function`). Empty strings are skipped.
-pub fn message_texts(message: &Value, mut each: impl FnMut(&str, &str)) {
-    let mut text = |field: &str, v: Option<&Value>| {
-        if let Some(s) = v.and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            each(field, s);
-        }
-    };
-    for field in MESSAGE_TEXTS {
-        text(field, message.get(field));
-    }
-    let calls = message.get("tool_calls").and_then(Value::as_array);
-    for (i, call) in calls.map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
-        let index = call
-            .get("index")
-            .and_then(Value::as_u64)
-            .unwrap_or(i as u64);
-        let args = call.get("function").and_then(|f| f.get("arguments"));
-        text(&format!("tool/{index}"), args);
-    }
-    let legacy = message
-        .get("function_call")
-        .and_then(|f| f.get("arguments"));
-    text("function", legacy);
 }
 
 #[cfg(test)]

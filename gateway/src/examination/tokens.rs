@@ -98,7 +98,7 @@ pub fn streamed_content_bytes(event: &[u8]) -> u64 {
     const KEY: &[u8] = b"\"content\":\"";
     let mut total = 0u64;
     let mut rest = event;
-    while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
+    while let Some(at) = crate::find::finder!(KEY).find(rest) {
         rest = &rest[at + KEY.len()..];
         let mut len = 0usize;
         let mut escaped = false;

@@ -227,8 +227,8 @@ async fn commit_supervised(
 /// The value of a `"finish_reason":"..."` in an event, without parsing the JSON.
 fn sniff_finish_reason(b: &[u8]) -> Option<String> {
     const KEY: &[u8] = b"\"finish_reason\":\"";
-    let at = b.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let len = b[at..].iter().position(|c| *c == b'"')?;
+    let at = crate::find::finder!(KEY).find(b)? + KEY.len();
+    let len = memchr::memchr(b'"', &b[at..])?;
     std::str::from_utf8(&b[at..at + len]).ok().map(String::from)
 }
 

@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::find::finder;
 
 /// Checks one complete call: `(tool name, arguments JSON text)`.
 pub type CallCheck = Box<dyn Fn(&str, &str) -> Result<(), ApiError> + Send>;
@@ -29,10 +30,6 @@ pub enum Hold {
     Deny(ApiError),
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 impl ToolHold {
     pub fn new(check: CallCheck) -> Self {
         ToolHold {
@@ -46,8 +43,8 @@ impl ToolHold {
     pub fn feed(&mut self, event: Bytes) -> Hold {
         let mut finished = false;
         let mut has_calls = false;
-        let mentions_calls = contains(&event, b"\"tool_calls\"");
-        if mentions_calls || contains(&event, b"\"finish_reason\":\"") {
+        let mentions_calls = finder!(b"\"tool_calls\"").find(&event).is_some();
+        if mentions_calls || finder!(b"\"finish_reason\":\"").find(&event).is_some() {
             let parsed = parse(&event);
             if parsed.is_none() && mentions_calls {
                 // It may carry a tool call that cannot be checked: refused, not passed on.

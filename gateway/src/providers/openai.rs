@@ -9,6 +9,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use super::sse::{parse_event, primed, SseStream, Transform};
 use super::{Attempt, Provider, Reply, StreamItem, UpstreamError, Usage};
 use crate::config::ProviderKind;
+use crate::find::finder;
 
 pub async fn call(p: &Provider, a: &Attempt<'_>) -> Result<Reply, UpstreamError> {
     let url = p.url(a.endpoint);
@@ -83,9 +84,10 @@ impl Transform for Passthrough {
         out: &mut VecDeque<StreamItem>,
     ) -> Result<(), UpstreamError> {
         // Fast path: most chunks carry `"usage":null` or no usage at all.
-        let has_usage = memfind(&raw, b"\"usage\":{") || memfind(&raw, b"\"usage\": {");
+        let has_usage = finder!(b"\"usage\":{").find(&raw).is_some()
+            || finder!(b"\"usage\": {").find(&raw).is_some();
         if !has_usage {
-            if memfind(&raw, b"[DONE]") && parse_event(&raw).1.trim() == "[DONE]" {
+            if finder!(b"[DONE]").find(&raw).is_some() && parse_event(&raw).1.trim() == "[DONE]" {
                 out.push_back(StreamItem::Done);
             } else {
                 out.push_back(StreamItem::Data(raw));
@@ -111,10 +113,6 @@ impl Transform for Passthrough {
     fn on_end(&mut self, _out: &mut VecDeque<StreamItem>) -> Result<(), UpstreamError> {
         Ok(())
     }
-}
-
-fn memfind(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

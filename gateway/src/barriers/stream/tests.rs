@@ -1,8 +1,34 @@
+use super::events::*;
 use super::*;
 
-fn texts(pieces: Vec<Piece>) -> Vec<(String, String)> {
-    pieces.into_iter().map(|p| (p.channel, p.text)).collect()
+fn deltas(events: &[u8]) -> Vec<(Channel, String)> {
+    let mut out = Vec::new();
+    events::deltas(events, &mut |c, t| out.push((c, t.to_string())));
+    out
 }
+
+fn texts(pieces: Vec<(Channel, String)>) -> Vec<(String, String)> {
+    (pieces.into_iter())
+        .map(|(c, t)| {
+            let c = match c {
+                Channel::Chat {
+                    choice,
+                    field: TOOL,
+                    tool,
+                } => format!("{choice}/tool/{tool}"),
+                Channel::Chat { choice, field, .. } if usize::from(field) < MESSAGE_TEXTS.len() => {
+                    format!("{choice}/{}", MESSAGE_TEXTS[usize::from(field)])
+                }
+                Channel::Chat { choice, .. } => format!("{choice}/function"),
+                Channel::Named(n) => n,
+                Channel::Raw => RAW.to_string(),
+            };
+            (c, t)
+        })
+        .collect()
+}
+
+const RAW: &str = "raw";
 
 fn pair(channel: &str, text: &str) -> (String, String) {
     (channel.to_string(), text.to_string())
@@ -70,6 +96,24 @@ fn bytes_that_are_not_utf8_or_json_are_read_as_they_stand() {
         ]
     );
     assert!(deltas(b"\xff\xfe").is_empty(), "no data field, no text");
+    // JSON of another shape, or with a text field twice, is read as it stands.
+    let odd = concat!(
+        "data: {\"choices\":[{\"delta\":{\"content\":[\"Halvorsen\"]}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{\"content\":\"a\",\"content\":\"b\"}}]}\n\n",
+    );
+    assert_eq!(
+        texts(deltas(odd.as_bytes())),
+        vec![
+            pair(
+                RAW,
+                "{\"choices\":[{\"delta\":{\"content\":[\"Halvorsen\"]}}]}\n"
+            ),
+            pair(
+                RAW,
+                "{\"choices\":[{\"delta\":{\"content\":\"a\",\"content\":\"b\"}}]}\n"
+            ),
+        ]
+    );
 }
 
 #[test]
