@@ -354,3 +354,63 @@ async fn streamed_tool_calls_are_held_until_complete_then_released_or_refused() 
     let last: Value = serde_json::from_str(refused.last().unwrap()).unwrap();
     assert_eq!(last["error"]["code"], "tool_call_denied", "{last}");
 }
+
+#[tokio::test]
+async fn a_legacy_function_call_is_checked_like_a_tool_call_streamed_or_not() {
+    let s = setup().await;
+    let (cred, _) = issue(&s.gw, &["initiate_payments"], Some(10_000.0), &[]).await;
+    let call = |amount: f64, stream: bool| {
+        json!({
+            "model": "gpt-test",
+            "stream": stream,
+            "messages": [{"role": "user", "content": "pay the invoice"}],
+            "functions": [{"name": "wire_transfer", "parameters": {"type": "object"}},
+                          {"name": "delete_everything", "parameters": {"type": "object"}}],
+            "mock": {"legacy_function_call": true,
+                     "tool_calls": [{"name": "wire_transfer", "arguments": {"amount_usd": amount}}]},
+        })
+    };
+    let send = |body: Value| {
+        s.gw.client()
+            .post(format!("{}/v1/chat/completions", s.gw.proxy_url()))
+            .bearer_auth(&s.key)
+            .header("x-agent-credential", &cred)
+            .json(&body)
+            .send()
+    };
+    let ok = send(call(9_999.0, false)).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let ok: Value = ok.json().await.unwrap();
+    assert_eq!(
+        ok["choices"][0]["message"]["function_call"]["name"],
+        "wire_transfer"
+    );
+    // Legacy functions are offered like tools: only what the credential covers.
+    let last = s.mock.requests().pop().unwrap();
+    assert_eq!(
+        last.body["functions"],
+        json!([{"name": "wire_transfer", "parameters": {"type": "object"}}])
+    );
+
+    let refused = send(call(10_001.0, false)).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "tool_call_denied", "{refused}");
+
+    let streamed = send(call(10_001.0, true))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !streamed.contains("function_call") && !streamed.contains("[DONE]"),
+        "no part of the refused call reached the client: {streamed}"
+    );
+    assert!(streamed.contains("tool_call_denied"), "{streamed}");
+    let streamed = send(call(5.0, true)).await.unwrap().text().await.unwrap();
+    assert!(
+        streamed.contains("function_call") && streamed.contains("[DONE]"),
+        "{streamed}"
+    );
+}

@@ -84,6 +84,26 @@ impl ToolRules {
         if chosen.is_some_and(|c| removed.contains(&c)) {
             body.remove("tool_choice");
         }
+        // The legacy `functions` (each `{name, ...}`) and `function_call` (`{name}`), alike.
+        let named = |f: &Value| f.get("name").and_then(Value::as_str).map(String::from);
+        if let Some(Value::Array(functions)) = body.get_mut("functions") {
+            functions.retain(|f| {
+                let name = named(f).unwrap_or_default();
+                let keep = self.may_offer(aida, cred, &name);
+                if !keep {
+                    removed.push(name);
+                }
+                keep
+            });
+            if functions.is_empty() {
+                body.remove("functions");
+                body.remove("function_call");
+            }
+        }
+        let chosen = body.get("function_call").and_then(named);
+        if chosen.is_some_and(|c| removed.contains(&c)) {
+            body.remove("function_call");
+        }
         removed
     }
 
@@ -151,18 +171,20 @@ impl ToolRules {
             .map(Vec::as_slice)
             .unwrap_or(&[])
         {
-            let calls = choice
-                .get("message")
-                .and_then(|m| m.get("tool_calls"))
-                .and_then(Value::as_array);
-            for call in calls.map(Vec::as_slice).unwrap_or(&[]) {
-                let name = function_name(call).unwrap_or_default();
-                let args = call
-                    .get("function")
-                    .and_then(|f| f.get("arguments"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                self.check_call(aida, cred, name, args)?;
+            let message = choice.get("message");
+            let calls = message.and_then(|m| m.get("tool_calls"));
+            let calls = calls.and_then(Value::as_array).map(Vec::as_slice);
+            let functions = calls.unwrap_or(&[]).iter().map(|c| c.get("function"));
+            // The legacy `function_call` is a call like any other.
+            let legacy = message.and_then(|m| m.get("function_call"));
+            for function in functions.chain(legacy.map(Some)) {
+                let text = |key| function.and_then(|f| f.get(key)).and_then(Value::as_str);
+                self.check_call(
+                    aida,
+                    cred,
+                    text("name").unwrap_or(""),
+                    text("arguments").unwrap_or(""),
+                )?;
                 n += 1;
             }
         }

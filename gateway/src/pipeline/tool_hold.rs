@@ -17,9 +17,13 @@ pub type CallCheck = Box<dyn Fn(&str, &str) -> Result<(), ApiError> + Send>;
 pub struct ToolHold {
     check: CallCheck,
     held: Vec<Bytes>,
-    /// Tool calls being assembled, by `index`: (name, arguments so far).
-    calls: BTreeMap<u64, (String, String)>,
+    /// Tool calls being assembled, by choice and `index` (a legacy `function_call` has index
+    /// `FUNCTION_CALL`): (name, arguments so far).
+    calls: BTreeMap<(u64, u64), (String, String)>,
 }
+
+/// The index under which a choice's legacy `function_call` is assembled.
+const FUNCTION_CALL: u64 = u64::MAX;
 
 pub enum Hold {
     /// Send these bytes now (possibly several events released at once).
@@ -43,7 +47,11 @@ impl ToolHold {
     pub fn feed(&mut self, event: Bytes) -> Hold {
         let mut finished = false;
         let mut has_calls = false;
-        let mentions_calls = finder!(b"\"tool_calls\"").find(&event).is_some();
+        // A call is named by the key `tool_calls` (or the legacy `function_call`), or by a key
+        // written with escapes, which only a parse can read.
+        let mentions_calls = finder!(b"\"tool_calls\"").find(&event).is_some()
+            || finder!(b"\"function_call\"").find(&event).is_some()
+            || finder!(b"\\u").find(&event).is_some();
         if mentions_calls || finder!(b"\"finish_reason\":\"").find(&event).is_some() {
             let parsed = parse(&event);
             if parsed.is_none() && mentions_calls {
@@ -55,37 +63,29 @@ impl ToolHold {
                     message: "a streamed event with tool calls is not valid JSON".into(),
                 });
             }
-            if let Some(chunk) = parsed {
-                for choice in chunk
-                    .get("choices")
-                    .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-                {
-                    finished |= choice.get("finish_reason").is_some_and(|f| !f.is_null());
-                    let deltas = choice
-                        .get("delta")
-                        .and_then(|d| d.get("tool_calls"))
-                        .and_then(Value::as_array);
-                    for d in deltas.map(Vec::as_slice).unwrap_or(&[]) {
-                        has_calls = true;
-                        let index = d.get("index").and_then(Value::as_u64).unwrap_or(0);
-                        let entry = self.calls.entry(index).or_default();
-                        if let Some(name) = d
-                            .get("function")
-                            .and_then(|f| f.get("name"))
-                            .and_then(Value::as_str)
-                        {
-                            entry.0.push_str(name);
-                        }
-                        if let Some(args) = d
-                            .get("function")
-                            .and_then(|f| f.get("arguments"))
-                            .and_then(Value::as_str)
-                        {
-                            entry.1.push_str(args);
-                        }
-                    }
+            let choices = parsed.as_ref().and_then(|c| c.get("choices"));
+            let choices = choices.and_then(Value::as_array).map(Vec::as_slice);
+            for (i, choice) in choices.unwrap_or(&[]).iter().enumerate() {
+                finished |= choice.get("finish_reason").is_some_and(|f| !f.is_null());
+                let at = choice
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(i as u64);
+                let delta = choice.get("delta");
+                let calls = delta.and_then(|d| d.get("tool_calls"));
+                let calls = calls.and_then(Value::as_array).map(Vec::as_slice);
+                let calls = (calls.unwrap_or(&[]).iter()).map(|d| {
+                    let index = d.get("index").and_then(Value::as_u64).unwrap_or(0);
+                    (index, d.get("function"))
+                });
+                let legacy = delta.and_then(|d| d.get("function_call"));
+                let legacy = legacy.map(|f| (FUNCTION_CALL, Some(f)));
+                for (index, function) in calls.chain(legacy) {
+                    has_calls = true;
+                    let entry = self.calls.entry((at, index)).or_default();
+                    let text = |key| function.and_then(|f| f.get(key)).and_then(Value::as_str);
+                    entry.0.push_str(text("name").unwrap_or_default());
+                    entry.1.push_str(text("arguments").unwrap_or_default());
                 }
             }
         }

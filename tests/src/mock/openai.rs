@@ -108,8 +108,16 @@ pub(super) async fn chat(st: Arc<MockState>, body: Value) -> Response {
             .map(|(i, t)| json!({"id": format!("call_mock_{i}"), "type": "function", "function": {"name": t.name, "arguments": t.arguments.to_string()}}))
             .collect();
         let mut message = json!({"role": "assistant", "content": if text.is_empty() && !tool_calls.is_empty() { Value::Null } else { Value::from(text) }, "refusal": null});
-        if !tool_calls.is_empty() {
-            insert(&mut message, "tool_calls", Value::from(tool_calls));
+        match (steer.legacy_function_call, steer.tool_calls.first()) {
+            (true, Some(t)) => insert(
+                &mut message,
+                "function_call",
+                json!({"name": t.name, "arguments": t.arguments.to_string()}),
+            ),
+            _ if !tool_calls.is_empty() => {
+                insert(&mut message, "tool_calls", Value::from(tool_calls))
+            }
+            _ => {}
         }
         let mut answer = json!({
             "id": id,
@@ -157,7 +165,20 @@ pub(super) async fn chat(st: Arc<MockState>, body: Value) -> Response {
         let before = if i == 0 { Duration::ZERO } else { pause };
         events.push((before, frame.chunk(json!({"content": piece}), Value::Null)));
     }
-    for (i, t) in steer.tool_calls.iter().enumerate() {
+    if let (true, Some(t)) = (steer.legacy_function_call, steer.tool_calls.first()) {
+        let head = json!({"function_call": {"name": t.name, "arguments": ""}});
+        events.push((pause, frame.chunk(head, Value::Null)));
+        for p in small_pieces(&t.arguments.to_string(), 3) {
+            let piece = json!({"function_call": {"arguments": p}});
+            events.push((pause, frame.chunk(piece, Value::Null)));
+        }
+    }
+    let calls = if steer.legacy_function_call {
+        &[][..]
+    } else {
+        &steer.tool_calls[..]
+    };
+    for (i, t) in calls.iter().enumerate() {
         let head = json!({"tool_calls": [{"index": i, "id": format!("call_mock_{i}"), "type": "function", "function": {"name": t.name, "arguments": ""}}]});
         events.push((pause, frame.chunk(head, Value::Null)));
         for p in small_pieces(&t.arguments.to_string(), 3) {

@@ -29,6 +29,8 @@ pub struct Steer {
     pub fail_models: Option<Vec<String>>,
     /// Tool calls the assistant makes.
     pub tool_calls: Vec<ToolCallSpec>,
+    /// The first of `tool_calls` made the legacy way: `function_call`, not `tool_calls`.
+    pub legacy_function_call: bool,
     /// Never answer (until the client goes away).
     pub hang: bool,
     pub usage: Option<UsageSpec>,

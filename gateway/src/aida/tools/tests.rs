@@ -95,3 +95,36 @@ fn an_unmapped_tool_is_refused_and_a_missing_amount_too() {
         })
     ));
 }
+
+#[test]
+fn a_legacy_function_call_is_checked_and_legacy_functions_are_filtered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (aida, cred, rules) = setup(&dir);
+    let legacy = |amount: f64| {
+        serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": null,
+            "function_call": {"name": "wire_transfer", "arguments": format!("{{\"amount_usd\": {amount}}}")}},
+            "finish_reason": "function_call"}]})
+        .to_string()
+        .into_bytes()
+    };
+    assert_eq!(rules.check_answer(&aida, &cred, &legacy(10.0)).unwrap(), 1);
+    assert_eq!(
+        reason(rules.check_answer(&aida, &cred, &legacy(10_001.0))),
+        "amount_over_limit"
+    );
+
+    let serde_json::Value::Object(mut body) = serde_json::json!({
+        "functions": [{"name": "wire_transfer"}, {"name": "delete_everything"}],
+        "function_call": {"name": "delete_everything"},
+    }) else {
+        unreachable!()
+    };
+    assert_eq!(
+        rules.filter_offered(&aida, &cred, &mut body),
+        ["delete_everything"]
+    );
+    assert_eq!(
+        serde_json::Value::Object(body),
+        serde_json::json!({"functions": [{"name": "wire_transfer"}]})
+    );
+}

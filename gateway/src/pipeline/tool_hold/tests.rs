@@ -92,3 +92,42 @@ fn a_stream_that_ends_without_finish_reason_is_still_checked() {
     ));
     assert!(matches!(h.finish(), Hold::Deny(_)));
 }
+
+#[test]
+fn a_legacy_function_call_and_an_escaped_key_are_held_and_checked() {
+    let mut h = hold_with_cap(100.0);
+    let legacy = ev(
+        serde_json::json!({"choices": [{"index": 0, "delta": {"function_call": {"name": "wire_transfer", "arguments": "{\"amount_usd\": 500}"}}}]}),
+    );
+    assert!(matches!(h.feed(legacy), Hold::Held));
+    assert!(matches!(h.feed(finish()), Hold::Deny(_)));
+
+    // `tool_calls` spelled with an escape is read as a client reads it.
+    let mut h = hold_with_cap(100.0);
+    let escaped = Bytes::from_static(
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{\"\\u0074ool_calls\":[{\"index\":0,\"function\":{\"name\":\"wire_transfer\",\"arguments\":\"{\\\"amount_usd\\\": 500}\"}}]}}]}\n\n",
+    );
+    assert!(matches!(h.feed(escaped), Hold::Held));
+    assert!(matches!(h.finish(), Hold::Deny(_)));
+}
+
+#[test]
+fn the_calls_of_two_choices_are_checked_apart() {
+    // Choice 1's call 0 must not be read as the rest of choice 0's call 0.
+    let mut h = hold_with_cap(100.0);
+    let two = |choice: u64, args: &str| {
+        ev(
+            serde_json::json!({"choices": [{"index": choice, "delta": {"tool_calls": [{"index": 0, "function": {"name": "wire_transfer", "arguments": args}}]}}]}),
+        )
+    };
+    assert!(matches!(h.feed(two(0, "{\"amount_usd\": 5}")), Hold::Held));
+    assert!(matches!(
+        h.feed(two(1, "{\"amount_usd\": 500}")),
+        Hold::Held
+    ));
+    assert!(matches!(h.finish(), Hold::Deny(_)));
+    let mut h = hold_with_cap(100.0);
+    assert!(matches!(h.feed(two(0, "{\"amount_usd\": 5}")), Hold::Held));
+    assert!(matches!(h.feed(two(1, "{\"amount_usd\": 6}")), Hold::Held));
+    assert!(matches!(h.finish(), Hold::Send(_)));
+}
