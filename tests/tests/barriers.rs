@@ -288,6 +288,42 @@ async fn a_streamed_answer_written_in_another_way_is_read_and_cut_all_the_same()
 }
 
 #[tokio::test]
+async fn mnpi_in_embeddings_input_or_tool_descriptions_is_a_prompt_like_any_other() {
+    let s = setup(None, "").await;
+    let embed = |input: Value| json!({"model": "embed-test", "input": input});
+    let r =
+        s.gw.post_proxy("/v1/embeddings", &s.bob, &embed(json!([MNPI_PROMPT])))
+            .await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("information_barrier"));
+    let r =
+        s.gw.post_proxy("/v1/embeddings", &s.alice, &embed(json!(MNPI_PROMPT)))
+            .await;
+    assert_eq!(r.status(), 200);
+    // Token ids cannot be read: refused for a caller behind a barrier, with the reason.
+    let r =
+        s.gw.post_proxy("/v1/embeddings", &s.bob, &embed(json!([1, 2, 3])))
+            .await;
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("token ids cannot be classified"));
+
+    let hidden = json!({
+        "model": "gpt-test",
+        "messages": [{"role": "user", "content": "Use the tool."}],
+        "tools": [{"type": "function", "function": {"name": "note", "description": MNPI_PROMPT}}],
+    });
+    let r = s.gw.chat(&s.bob, &hidden).await;
+    assert_eq!(r.status(), 403);
+    let v = violations(&s.gw, "?user=bob").await;
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert!(v.iter().any(|x| x["route"] == "/v1/embeddings"), "{v:?}");
+}
+
+#[tokio::test]
 async fn a_complete_answer_with_mnpi_is_refused_for_trading() {
     let s = setup(None, "").await;
     let body = json!({

@@ -209,26 +209,95 @@ impl Guard {
     }
 }
 
-/// The text of a chat request's messages (string contents and text parts), one per line.
+/// Everything a chat request puts before the model as text, one piece per line: each message's
+/// content (a string, or its text parts), refusal and the arguments of its tool calls (and of
+/// a legacy `function_call`); the descriptions and parameter schemas of the tools (and legacy
+/// functions) offered; a `prediction`'s content; a `response_format`'s JSON schema. Images,
+/// audio and files are not text and are not read.
 pub fn prompt_text(body: &Map<String, Value>) -> String {
     let mut out = String::new();
-    let Some(messages) = body.get("messages").and_then(Value::as_array) else {
-        return out;
-    };
-    for m in messages {
-        match m.get("content") {
-            Some(Value::String(s)) => push_line(&mut out, s),
-            Some(Value::Array(parts)) => {
-                for p in parts {
-                    if let Some(s) = p.get("text").and_then(Value::as_str) {
-                        push_line(&mut out, s);
-                    }
-                }
+    for m in body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        content_text(m.get("content"), &mut out);
+        if let Some(Value::String(s)) = m.get("refusal") {
+            push_line(&mut out, s);
+        }
+        let calls = m.get("tool_calls").and_then(Value::as_array);
+        let functions = calls
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("function"));
+        for f in functions.chain(m.get("function_call")) {
+            if let Some(Value::String(s)) = f.get("arguments") {
+                push_line(&mut out, s);
             }
-            _ => {}
         }
     }
+    let tools = body.get("tools").and_then(Value::as_array);
+    let tools = tools
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("function"));
+    let legacy = body.get("functions").and_then(Value::as_array);
+    for f in tools.chain(legacy.into_iter().flatten()) {
+        for key in ["description", "parameters"] {
+            string_leaves(f.get(key), &mut out);
+        }
+    }
+    content_text(
+        body.get("prediction").and_then(|p| p.get("content")),
+        &mut out,
+    );
+    let schema = body
+        .get("response_format")
+        .and_then(|r| r.get("json_schema"));
+    string_leaves(schema, &mut out);
     out
+}
+
+/// A message `content`: a string, or the `text` of its parts.
+fn content_text(content: Option<&Value>, out: &mut String) {
+    match content {
+        Some(Value::String(s)) => push_line(out, s),
+        Some(Value::Array(parts)) => {
+            for p in parts {
+                if let Some(s) = p.get("text").and_then(Value::as_str) {
+                    push_line(out, s);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every string inside `v` (object keys not included), one per line.
+fn string_leaves(v: Option<&Value>, out: &mut String) {
+    match v {
+        Some(Value::String(s)) => push_line(out, s),
+        Some(Value::Array(a)) => a.iter().for_each(|x| string_leaves(Some(x), out)),
+        Some(Value::Object(o)) => o.values().for_each(|x| string_leaves(Some(x), out)),
+        _ => {}
+    }
+}
+
+/// The text of an embeddings request's `input` (a string, or strings), one per line; `None`
+/// when it holds token ids, which cannot be classified.
+pub fn embeddings_text(body: &Map<String, Value>) -> Option<String> {
+    let mut out = String::new();
+    match body.get("input") {
+        Some(Value::String(s)) => push_line(&mut out, s),
+        Some(Value::Array(items)) => {
+            for item in items {
+                push_line(&mut out, item.as_str()?);
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
 }
 
 /// The assistant text of a complete chat answer (`stream::events::answer_text`).

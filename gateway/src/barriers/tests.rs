@@ -16,6 +16,45 @@ fn the_prompt_text_has_string_contents_and_text_parts_one_per_line() {
 }
 
 #[test]
+fn the_prompt_text_reads_every_text_put_before_the_model() {
+    let body = json!({
+        "messages": [
+            {"role": "assistant", "content": null, "refusal": "r",
+             "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}}],
+             "function_call": {"name": "g", "arguments": "legacy"}},
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:x"}}]},
+        ],
+        "tools": [{"type": "function", "function": {"name": "f", "description": "tool doc",
+            "parameters": {"type": "object", "properties": {"x": {"description": "param doc"}}}}}],
+        "functions": [{"name": "g", "description": "legacy doc"}],
+        "prediction": {"type": "content", "content": "predicted"},
+        "response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": {"description": "schema doc"}}},
+    });
+    let Value::Object(m) = body else {
+        unreachable!()
+    };
+    assert_eq!(
+        prompt_text(&m),
+        "r\n{\"a\":1}\nlegacy\ntool doc\nobject\nparam doc\nlegacy doc\npredicted\ns\nschema doc"
+    );
+}
+
+#[test]
+fn the_embeddings_text_is_its_input_and_token_ids_are_not_text() {
+    let text = |v: Value| {
+        let Value::Object(m) = v else { unreachable!() };
+        embeddings_text(&m)
+    };
+    assert_eq!(text(json!({"input": "one"})).as_deref(), Some("one"));
+    assert_eq!(
+        text(json!({"input": ["one", "two"]})).as_deref(),
+        Some("one\ntwo")
+    );
+    assert_eq!(text(json!({"input": [1, 2, 3]})), None);
+    assert_eq!(text(json!({"input": [[1, 2]]})), None);
+}
+
+#[test]
 fn the_answer_text_joins_every_text_of_every_choice() {
     let body = json!({"choices": [
         {"message": {"role": "assistant", "content": "one"}},

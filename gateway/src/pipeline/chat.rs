@@ -15,7 +15,7 @@ use crate::audit::call::{sha256_hex, CallDraft};
 use crate::audit::record::ResponseInfo;
 use crate::barriers::stream::TextHold;
 use crate::barriers::supervision::Direction;
-use crate::barriers::{prompt_text, Seen};
+use crate::barriers::{embeddings_text, prompt_text, Seen};
 use crate::error::ApiError;
 use crate::examination::settle::{header_value, CallCost};
 use crate::examination::tokens;
@@ -178,6 +178,31 @@ pub async fn embeddings(
     authorize_model(app, caller, &model)?;
     check_credential(app, caller, draft)?;
     check_policy(app, caller, headers, "llm.embeddings.create", &model, draft).await?;
+    // The input is a prompt like any other: classified, and checked against the barriers.
+    let text = match embeddings_text(&body) {
+        Some(t) => t,
+        None if app.guard.applicable(&caller.groups).is_empty() => String::new(),
+        None => {
+            return Err(ApiError::invalid_type(
+                "input",
+                "text: token ids cannot be classified, and an information barrier applies to \
+                 this caller",
+            ))
+        }
+    };
+    let request_id = draft.record.id.clone();
+    let seen = Seen {
+        caller,
+        direction: Direction::Prompt,
+        route: "/v1/embeddings",
+        request_id: Some(&request_id),
+        recipient: None,
+    };
+    let verdict = app.guard.inspect(text, &seen).await?;
+    draft.record.guardrails = Some(verdict.guardrails());
+    if let Some(e) = verdict.refusal() {
+        return Err(e);
+    }
     reserve(app, caller, &model, &body, draft).await?;
     let spec = CallSpec {
         endpoint: Endpoint::Embeddings,
