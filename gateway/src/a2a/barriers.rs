@@ -136,25 +136,30 @@ pub fn stream_hold(
 /// the words of two parts never run together.
 fn event_texts(events: &[u8], each: &mut dyn FnMut(Channel, &str)) {
     stream::events::event_data(events, |data| {
-        let Ok(v) = serde_json::from_str::<Value>(data) else {
-            stream::events::read_or_raw(data, false, each);
-            return;
-        };
-        let Some((update, artifact, id)) = artifact_update(&v) else {
-            for t in rpc::answer_texts(&v) {
-                each(Channel::Named(String::new()), &format!("{t}\n"));
-            }
-            return;
-        };
-        let append = update.get("append").and_then(Value::as_bool) == Some(true);
-        for (i, t) in rpc::texts_in(artifact).into_iter().enumerate() {
-            let newline = if i == 0 && append { "" } else { "\n" };
-            each(
-                Channel::Named(format!("artifact/{id}")),
-                &format!("{newline}{t}"),
-            );
-        }
+        stream::events::read_event(data, each, result_texts);
     })
+}
+
+/// The texts of one event (`event_texts`); false when it is not JSON.
+fn result_texts(data: &[u8], each: &mut dyn FnMut(Channel, &str)) -> bool {
+    let Ok(v) = serde_json::from_slice::<Value>(data) else {
+        return false;
+    };
+    let Some((update, artifact, id)) = artifact_update(&v) else {
+        for t in rpc::answer_texts(&v) {
+            each(Channel::Named(String::new()), &format!("{t}\n"));
+        }
+        return true;
+    };
+    let append = update.get("append").and_then(Value::as_bool) == Some(true);
+    for (i, t) in rpc::texts_in(artifact).into_iter().enumerate() {
+        let newline = if i == 0 && append { "" } else { "\n" };
+        each(
+            Channel::Named(format!("artifact/{id}")),
+            &format!("{newline}{t}"),
+        );
+    }
+    true
 }
 
 /// An artifact update event's update, artifact and artifact id: `result.artifactUpdate` in

@@ -218,7 +218,9 @@ impl TextHold {
 
     /// Sends the events whose text is committed on every channel (`all`: every event).
     fn release(&mut self, all: bool) -> Hold {
-        let mut ready = Vec::new();
+        // The first event released, sent as it is when it is the only one (the common case).
+        let mut first: Option<Bytes> = None;
+        let mut more = BytesMut::new();
         while let Some(&(n, _)) = self.held.front() {
             let committed = all
                 || (self.ends.iter().take(n))
@@ -227,18 +229,26 @@ impl TextHold {
             if !committed {
                 break;
             }
-            self.ends.drain(..n);
-            ready.extend(self.held.pop_front().map(|(_, b)| b));
-        }
-        match ready.len() {
-            0 => Hold::Held,
-            // The common case: the event just fed, sent as it is.
-            1 => Hold::Send(ready.swap_remove(0)),
-            _ => {
-                let mut out = BytesMut::new();
-                ready.iter().for_each(|b| out.extend_from_slice(b));
-                Hold::Send(out.freeze())
+            for _ in 0..n {
+                self.ends.pop_front();
             }
+            let Some((_, b)) = self.held.pop_front() else {
+                break;
+            };
+            match &first {
+                None => first = Some(b),
+                Some(f) => {
+                    if more.is_empty() {
+                        more.extend_from_slice(f);
+                    }
+                    more.extend_from_slice(&b);
+                }
+            }
+        }
+        match first {
+            None => Hold::Held,
+            Some(_) if !more.is_empty() => Hold::Send(more.freeze()),
+            Some(b) => Hold::Send(b),
         }
     }
 

@@ -62,9 +62,9 @@ struct Function<'a> {
 }
 
 /// Calls `each` with every non-empty text of every choice of a chat answer or chunk (`json`),
-/// on its channel; false when `json` is not such an answer.
-fn answer_texts(json: &str, each: &mut dyn FnMut(Channel, &str)) -> bool {
-    let Ok(answer) = serde_json::from_str::<Answer<'_>>(json) else {
+/// on its channel; false (and nothing called) when `json` is not such an answer.
+fn answer_texts(json: &[u8], each: &mut dyn FnMut(Channel, &str)) -> bool {
+    let Ok(answer) = serde_json::from_slice::<Answer<'_>>(json) else {
         return false;
     };
     for (i, c) in answer.choices.iter().flatten().enumerate() {
@@ -104,7 +104,7 @@ fn answer_texts(json: &str, each: &mut dyn FnMut(Channel, &str)) -> bool {
 pub fn answer_text(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out = String::new();
-    let read = answer_texts(&text, &mut |_, s| {
+    let read = answer_texts(text.as_bytes(), &mut |_, s| {
         if !out.is_empty() {
             out.push('\n');
         }
@@ -118,30 +118,32 @@ pub fn answer_text(body: &[u8]) -> String {
 }
 
 /// Calls `each` with the `data` of every SSE event in `events` (whole events; its `data` lines
-/// joined by newlines), read with replacement characters where the bytes are not UTF-8.
-pub fn event_data(events: &[u8], mut each: impl FnMut(&str)) {
-    let text = match std::str::from_utf8(events) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => String::from_utf8_lossy(events),
-    };
+/// joined by newlines).
+pub fn event_data(events: &[u8], mut each: impl FnMut(&[u8])) {
     // The event's first data line, and all of them joined once there is a second.
-    let mut first: Option<&str> = None;
-    let mut joined: Option<String> = None;
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
-        if let Some(d) = line.strip_prefix("data:") {
-            let d = d.strip_prefix(' ').unwrap_or(d);
+    let mut first: Option<&[u8]> = None;
+    let mut joined: Option<Vec<u8>> = None;
+    let mut rest = events;
+    while !rest.is_empty() {
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(at) => (&rest[..at], &rest[at + 1..]),
+            None => (rest, &[][..]),
+        };
+        rest = next;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(d) = line.strip_prefix(b"data:") {
+            let d = d.strip_prefix(b" ").unwrap_or(d);
             match (&first, &mut joined) {
                 (None, _) => first = Some(d),
-                (Some(f), None) => joined = Some(format!("{f}\n{d}")),
+                (Some(f), None) => joined = Some([f, &b"\n"[..], d].concat()),
                 (Some(_), Some(j)) => {
-                    j.push('\n');
-                    j.push_str(d);
+                    j.push(b'\n');
+                    j.extend_from_slice(d);
                 }
             }
         }
         // An event ends at a blank line (or with the bytes).
-        if !line.is_empty() && lines.peek().is_some() {
+        if !line.is_empty() && !rest.is_empty() {
             continue;
         }
         match (first.take(), joined.take()) {
@@ -152,11 +154,23 @@ pub fn event_data(events: &[u8], mut each: impl FnMut(&str)) {
     }
 }
 
-/// Calls `each` with a `data` field that is not `[DONE]` and that `read` could not read, as it
-/// stands (a line of its own on the `Raw` channel).
-pub fn read_or_raw(data: &str, read: bool, each: &mut dyn FnMut(Channel, &str)) {
-    if !read && data.trim() != "[DONE]" {
-        each(Channel::Raw, &format!("{data}\n"));
+/// How a protocol reads the texts out of one event's `data`: false, having called nothing,
+/// when it cannot.
+pub type Read = fn(&[u8], &mut dyn FnMut(Channel, &str)) -> bool;
+
+/// Reads one event's `data` with `read`: as it stands, else with replacement characters where
+/// it is not UTF-8; what `read` cannot read either way (but `[DONE]`) is a line of its own on
+/// the `Raw` channel, scanned as it stands.
+pub fn read_event(data: &[u8], each: &mut dyn FnMut(Channel, &str), read: Read) {
+    if read(data, each) {
+        return;
+    }
+    let text = String::from_utf8_lossy(data);
+    if matches!(text, Cow::Owned(_)) && read(text.as_bytes(), each) {
+        return;
+    }
+    if text.trim() != "[DONE]" {
+        each(Channel::Raw, &format!("{text}\n"));
     }
 }
 
@@ -164,8 +178,5 @@ pub fn read_or_raw(data: &str, read: bool, each: &mut dyn FnMut(Channel, &str)) 
 /// `refusal` and `reasoning_content`, and the arguments of each tool call, each on a channel
 /// of its own.
 pub fn deltas(events: &[u8], each: &mut dyn FnMut(Channel, &str)) {
-    event_data(events, |data| {
-        let read = answer_texts(data, each);
-        read_or_raw(data, read, each);
-    });
+    event_data(events, |data| read_event(data, each, answer_texts));
 }
