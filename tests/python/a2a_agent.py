@@ -14,7 +14,9 @@ pauses so streaming is observable. The text artifact and the final status messag
 A message whose metadata has a string `reply` is answered with that text instead of the echo (the
 tests steer the answer this way without putting its words in the message's parts); with a list
 `reply_chunks` as well, the text artifact is streamed as those pieces, each appended to the last
-(`append: true`), the way an agent streams tokens, and the final status message says `done`.
+(`append: true`), the way an agent streams tokens, and the final status message says `done`;
+with a list `status_chunks`, those pieces are streamed as one working-status message each and
+the artifact and final message say `done`.
 """
 
 import argparse
@@ -63,6 +65,11 @@ class EchoExecutor(AgentExecutor):
         chunks, final = [reply], reply
         if message.HasField("metadata") and "reply_chunks" in message.metadata:
             chunks, final = [str(c) for c in message.metadata["reply_chunks"]], "done"
+        if message.HasField("metadata") and "status_chunks" in message.metadata:
+            for c in message.metadata["status_chunks"]:
+                await updater.start_work(updater.new_agent_message([new_text_part(str(c))]))
+                await asyncio.sleep(STEP_DELAY / 4)
+            chunks, final = ["done"], "done"
         for i, chunk in enumerate(chunks):
             await updater.add_artifact(
                 [new_text_part(chunk)],

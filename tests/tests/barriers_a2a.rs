@@ -185,6 +185,28 @@ async fn an_artifact_streamed_in_appended_pieces_is_read_as_one_text() {
     let text = send(gw, &s.alice, "neutral", &ask).await;
     assert_eq!(text.matches("artifactUpdate").count(), 3, "{text}");
     assert!(last_event(&text).get("error").is_none(), "{text}");
+
+    // The same cut between status messages, one per piece.
+    let mut ask = message("SendStreamingMessage", "Anything new?", None);
+    ask["params"]["message"]["metadata"]["status_chunks"] = json!([
+        "Off the record: Halv",
+        "orsen will miss its Q3 ",
+        "earnings guidance.",
+    ]);
+    let text = send(gw, &s.bob, "neutral", &ask).await;
+    assert_eq!(
+        refusal_reason(&last_event(&text)).as_deref(),
+        Some("information_barrier"),
+        "{text}"
+    );
+    // (The first event, the task, repeats the request with its metadata: the caller's own.)
+    let after_task: Vec<&str> = text.split("\n\n").skip(1).collect();
+    assert!(
+        after_task.iter().all(|e| !e.contains("orsen")),
+        "a status message with the restricted words left: {text}"
+    );
+    let text = send(gw, &s.alice, "neutral", &ask).await;
+    assert!(last_event(&text).get("error").is_none(), "{text}");
 }
 
 #[tokio::test]

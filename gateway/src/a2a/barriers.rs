@@ -132,8 +132,10 @@ pub fn stream_hold(
 /// The texts of every A2A event in `events` (whole SSE events). An artifact update is read on
 /// the channel of its artifact: with `append`, its first part continues the artifact's text (an
 /// agent streaming tokens may cut a word between two updates); otherwise, and for its other
-/// parts, the text starts a new line. Every other text is a line of its own on one channel, so
-/// the words of two parts never run together.
+/// parts, the text starts a new line. Every other text (status messages, messages, tasks) is
+/// read twice: as a line of its own, so the words of two parts never run together, and as the
+/// continuation of the one before, since an agent may stream tokens as one status message
+/// each and cut a word between two.
 fn event_texts(events: &[u8], each: &mut dyn FnMut(Channel, &str)) {
     stream::events::event_data(events, |data| {
         stream::events::read_event(data, each, result_texts);
@@ -148,6 +150,7 @@ fn result_texts(data: &[u8], each: &mut dyn FnMut(Channel, &str)) -> bool {
     let Some((update, artifact, id)) = artifact_update(&v) else {
         for t in rpc::answer_texts(&v) {
             each(Channel::Named(String::new()), &format!("{t}\n"));
+            each(Channel::Named("joined".into()), t);
         }
         return true;
     };

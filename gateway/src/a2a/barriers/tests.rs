@@ -28,7 +28,9 @@ fn the_texts_of_a_stream_come_from_every_event_one_per_line() {
         texts(events),
         vec![
             pair("", "Halvorsen\n"),
+            pair("joined", "Halvorsen"),
             pair("", "Biotech\n"),
+            pair("joined", "Biotech"),
             pair("raw", "not json\n")
         ]
     );
