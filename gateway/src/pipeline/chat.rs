@@ -133,19 +133,14 @@ pub async fn chat_completions(
         }
     }
     app.label_prompt(&body);
-    let request_id = draft.record.id.clone();
-    let seen = Seen {
+    check_prompt(
+        app,
         caller,
-        direction: Direction::Prompt,
-        route: "/v1/chat/completions",
-        request_id: Some(&request_id),
-        recipient: None,
-    };
-    let verdict = app.guard.inspect(prompt_text(&body), &seen).await?;
-    draft.record.guardrails = Some(verdict.guardrails());
-    if let Some(e) = verdict.refusal() {
-        return Err(e);
-    }
+        "/v1/chat/completions",
+        prompt_text(&body),
+        draft,
+    )
+    .await?;
     reserve(app, caller, &view.model, &body, draft).await?;
     if view.stream {
         // Ask for usage in the stream whatever the client asked; the relay strips it again.
@@ -164,6 +159,31 @@ pub async fn chat_completions(
     draft.request().provider = Some(routed.provider.clone());
     draft.request().model_served = Some(routed.model_served.clone());
     Ok(routed)
+}
+
+/// Classifies a prompt's `text` against the caller's barriers: the verdict goes into the
+/// call's record (`guardrails`), and a Block refuses the call.
+async fn check_prompt(
+    app: &AppState,
+    caller: &Caller,
+    route: &'static str,
+    text: String,
+    draft: &mut CallDraft,
+) -> Result<(), ApiError> {
+    let request_id = draft.record.id.clone();
+    let seen = Seen {
+        caller,
+        direction: Direction::Prompt,
+        route,
+        request_id: Some(&request_id),
+        recipient: None,
+    };
+    let verdict = app.guard.inspect(text, &seen).await?;
+    draft.record.guardrails = Some(verdict.guardrails());
+    match verdict.refusal() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 pub async fn embeddings(
@@ -190,19 +210,7 @@ pub async fn embeddings(
             ))
         }
     };
-    let request_id = draft.record.id.clone();
-    let seen = Seen {
-        caller,
-        direction: Direction::Prompt,
-        route: "/v1/embeddings",
-        request_id: Some(&request_id),
-        recipient: None,
-    };
-    let verdict = app.guard.inspect(text, &seen).await?;
-    draft.record.guardrails = Some(verdict.guardrails());
-    if let Some(e) = verdict.refusal() {
-        return Err(e);
-    }
+    check_prompt(app, caller, "/v1/embeddings", text, draft).await?;
     reserve(app, caller, &model, &body, draft).await?;
     let spec = CallSpec {
         endpoint: Endpoint::Embeddings,
