@@ -324,6 +324,41 @@ async fn mnpi_in_embeddings_input_or_tool_descriptions_is_a_prompt_like_any_othe
 }
 
 #[tokio::test]
+async fn a_reasoning_text_that_ends_does_not_hold_back_the_answer_after_it() {
+    // Reasoning whose last word is cut, then the answer: the reasoning channel ends when the
+    // content begins, so the answer flows while the stream goes on (400 ms between events).
+    let s = setup(None, "").await;
+    let mut events = chunks(&[(0, r#"{"reasoning_content":"Let me think abou"}"#)]);
+    for i in 0..6 {
+        events.extend(chunks(&[(
+            0,
+            &format!(r#"{{"content":"Part {i} of a calm answer. "}}"#),
+        )]));
+    }
+    let body = json!({
+        "model": "gpt-test", "stream": true,
+        "messages": [{"role": "user", "content": "Anything new?"}],
+        "mock": {"raw_events": events, "chunk_delay_ms": 400},
+    });
+    let t0 = std::time::Instant::now();
+    let r = s.gw.chat(&s.bob, &body).await;
+    assert_eq!(r.status(), 200);
+    let got = parapet_tests::sse::collect(r, t0).await;
+    let first = got
+        .iter()
+        .find(|e| e.data.contains("Part 1 of"))
+        .unwrap_or_else(|| panic!("no answer text in {got:?}"));
+    let last = got.last().unwrap();
+    assert!(last.is_done(), "{got:?}");
+    assert!(
+        last.at > Duration::from_millis(2000) && first.at + Duration::from_millis(800) < last.at,
+        "the answer was held back: 'Part 1' at {:?}, the end at {:?}",
+        first.at,
+        last.at
+    );
+}
+
+#[tokio::test]
 async fn a_complete_answer_with_mnpi_is_refused_for_trading() {
     let s = setup(None, "").await;
     let body = json!({

@@ -148,19 +148,21 @@ fn result_texts(data: &[u8], each: &mut dyn FnMut(Channel, &str)) -> bool {
         return false;
     };
     let Some((update, artifact, id)) = artifact_update(&v) else {
-        for t in rpc::answer_texts(&v) {
+        for t in rpc::answer_texts(&v).into_iter().filter(|t| !t.is_empty()) {
             each(Channel::Named(String::new()), &format!("{t}\n"));
             each(Channel::Named("joined".into()), t);
         }
         return true;
     };
     let append = update.get("append").and_then(Value::as_bool) == Some(true);
+    let channel = || Channel::Named(format!("artifact/{id}"));
     for (i, t) in rpc::texts_in(artifact).into_iter().enumerate() {
         let newline = if i == 0 && append { "" } else { "\n" };
-        each(
-            Channel::Named(format!("artifact/{id}")),
-            &format!("{newline}{t}"),
-        );
+        each(channel(), &format!("{newline}{t}"));
+    }
+    // The artifact's last chunk: its text ends here.
+    if update.get("lastChunk").and_then(Value::as_bool) == Some(true) {
+        each(channel(), "");
     }
     true
 }

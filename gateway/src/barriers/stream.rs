@@ -78,8 +78,10 @@ pub struct TextHold {
     route: Arc<str>,
     texts: Texts,
     request_id: Option<String>,
-    /// One scanner per channel, in the order the channels appeared.
-    scanners: Vec<(Channel, Scanner<Arc<Classifier>>)>,
+    /// One scanner per channel, in the order the channels appeared, and whether it is open (a
+    /// channel whose text ended was finished: its text is all committed; more text on it
+    /// opens a new scanner).
+    scanners: Vec<(Channel, Scanner<Arc<Classifier>>, bool)>,
     applicable: Vec<Applicable>,
     /// Events not yet released, with how many channels there were when each came...
     held: VecDeque<(usize, Bytes)>,
@@ -155,7 +157,8 @@ impl TextHold {
             return deny;
         }
         self.held.push_back((self.scanners.len(), events));
-        self.ends.extend(self.scanners.iter().map(|(_, s)| s.len()));
+        self.ends
+            .extend(self.scanners.iter().map(|(_, s, _)| s.len()));
         self.release(false)
     }
 
@@ -167,11 +170,37 @@ impl TextHold {
             self.excerpt.extend(more);
             self.excerpt_chars += self.excerpt[before..].chars().count();
         }
-        let i = match self.scanners.iter().position(|(c, _)| *c == channel) {
+        // Where a text ends, its channel is finished, so that its last word does not hold back
+        // the events after it: a choice's other texts once one of its texts goes on (reasoning
+        // before content, one tool call before the next), and the A2A `joined` text once an
+        // artifact goes on. An empty text ends its own channel.
+        let ended = |c: &Channel| match (&channel, c) {
+            (Channel::Chat { choice, .. }, Channel::Chat { choice: other, .. }) => {
+                choice == other && *c != channel
+            }
+            (Channel::Named(n), Channel::Named(j)) => n.starts_with("artifact/") && j == "joined",
+            _ => false,
+        };
+        for k in 0..self.scanners.len() {
+            let (c, _, open) = &self.scanners[k];
+            if *open && (ended(c) || (text.is_empty() && *c == channel)) {
+                if let Some(deny) = self.close(k) {
+                    return Some(deny);
+                }
+            }
+        }
+        if text.is_empty() {
+            return None;
+        }
+        let open = self
+            .scanners
+            .iter()
+            .position(|(c, _, o)| *o && *c == channel);
+        let i = match open {
             Some(i) => i,
             None if self.scanners.len() < MAX_CHANNELS => {
                 let scanner = self.guard.classifier().scanner_arc();
-                self.scanners.push((channel, scanner));
+                self.scanners.push((channel, scanner, true));
                 self.scanners.len() - 1
             }
             None => {
@@ -185,14 +214,20 @@ impl TextHold {
         self.take(found)
     }
 
+    /// Finishes the scanner of channel `k`: its last findings; the refusal, if refused.
+    fn close(&mut self, k: usize) -> Option<Hold> {
+        self.scanners[k].2 = false;
+        let found = self.scanners[k].1.finish();
+        self.take(found)
+    }
+
     /// The upstream ended: the last findings, then everything still held.
     pub fn finish(&mut self) -> Hold {
         if self.blocked {
             return Hold::Held;
         }
-        for i in 0..self.scanners.len() {
-            let found = self.scanners[i].1.finish();
-            if let Some(deny) = self.take(found) {
+        for k in 0..self.scanners.len() {
+            if let Some(deny) = self.close(k) {
                 return deny;
             }
         }
@@ -225,7 +260,7 @@ impl TextHold {
             let committed = all
                 || (self.ends.iter().take(n))
                     .zip(&self.scanners)
-                    .all(|(end, (_, s))| *end <= s.committed());
+                    .all(|(end, (_, s, _))| *end <= s.committed());
             if !committed {
                 break;
             }

@@ -17,6 +17,10 @@ use super::Channel;
 pub const MESSAGE_TEXTS: [&str; 3] = ["content", "refusal", "reasoning_content"];
 pub const TOOL: u8 = 3;
 const FUNCTION: u8 = 4;
+/// The channel whose empty text says a choice finished (its texts are all there).
+pub const FINISHED: u8 = 5;
+/// `reasoning`, as some OpenAI-compatible servers name `reasoning_content`.
+const REASONING: u8 = 6;
 
 #[derive(Deserialize)]
 struct Answer<'a> {
@@ -31,6 +35,8 @@ struct Choice<'a> {
     /// `message` in a complete answer, `delta` in a stream chunk.
     #[serde(borrow, default, alias = "delta")]
     message: Option<Message<'a>>,
+    #[serde(borrow, default)]
+    finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +47,8 @@ struct Message<'a> {
     refusal: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     reasoning_content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     tool_calls: Option<Vec<ToolCall<'a>>>,
     #[serde(borrow, default)]
@@ -67,6 +75,10 @@ fn answer_texts(json: &[u8], each: &mut dyn FnMut(Channel, &str)) -> bool {
     let Ok(answer) = serde_json::from_slice::<Answer<'_>>(json) else {
         return false;
     };
+    if answer.choices.is_none() {
+        // Not a chat answer (an error, say): read as it stands.
+        return false;
+    }
     for (i, c) in answer.choices.iter().flatten().enumerate() {
         let choice = c.index.unwrap_or(i as u64);
         let Some(m) = &c.message else {
@@ -87,6 +99,7 @@ fn answer_texts(json: &[u8], each: &mut dyn FnMut(Channel, &str)) -> bool {
         text(0, 0, &m.content);
         text(1, 0, &m.refusal);
         text(2, 0, &m.reasoning_content);
+        text(REASONING, 0, &m.reasoning);
         for (k, call) in m.tool_calls.iter().flatten().enumerate() {
             if let Some(f) = &call.function {
                 text(TOOL, call.index.unwrap_or(k as u64), &f.arguments);
@@ -94,6 +107,20 @@ fn answer_texts(json: &[u8], each: &mut dyn FnMut(Channel, &str)) -> bool {
         }
         if let Some(f) = &m.function_call {
             text(FUNCTION, 0, &f.arguments);
+        }
+    }
+    for (i, c) in answer.choices.iter().flatten().enumerate() {
+        if c.finish_reason.is_some() {
+            let choice = c.index.unwrap_or(i as u64);
+            let field = FINISHED;
+            each(
+                Channel::Chat {
+                    choice,
+                    field,
+                    tool: 0,
+                },
+                "",
+            );
         }
     }
     true
@@ -105,6 +132,9 @@ pub fn answer_text(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out = String::new();
     let read = answer_texts(text.as_bytes(), &mut |_, s| {
+        if s.is_empty() {
+            return;
+        }
         if !out.is_empty() {
             out.push('\n');
         }

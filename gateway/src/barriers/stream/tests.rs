@@ -19,6 +19,11 @@ fn texts(pieces: Vec<(Channel, String)>) -> Vec<(String, String)> {
                 Channel::Chat { choice, field, .. } if usize::from(field) < MESSAGE_TEXTS.len() => {
                     format!("{choice}/{}", MESSAGE_TEXTS[usize::from(field)])
                 }
+                Channel::Chat {
+                    choice,
+                    field: FINISHED,
+                    ..
+                } => format!("{choice}/finished"),
                 Channel::Chat { choice, .. } => format!("{choice}/function"),
                 Channel::Named(n) => n,
                 Channel::Raw => RAW.to_string(),
@@ -45,7 +50,12 @@ fn deltas_reads_the_content_of_every_event_and_skips_the_rest() {
     );
     assert_eq!(
         texts(deltas(events.as_bytes())),
-        vec![pair("0/content", "Halvorsen "), pair("0/content", "beats")]
+        vec![
+            pair("0/content", "Halvorsen "),
+            pair("0/content", "beats"),
+            // The choice finished: its texts end here.
+            pair("0/finished", ""),
+        ]
     );
 }
 
@@ -96,6 +106,23 @@ fn bytes_that_are_not_utf8_or_json_are_read_as_they_stand() {
         ]
     );
     assert!(deltas(b"\xff\xfe").is_empty(), "no data field, no text");
+    // JSON that is not a chat chunk (an error event) is read as it stands.
+    assert_eq!(
+        texts(deltas(b"data: {\"error\":{\"message\":\"Halvorsen\"}}\n\n")),
+        vec![pair(RAW, "{\"error\":{\"message\":\"Halvorsen\"}}\n")]
+    );
+    // `reasoning` (as some servers spell `reasoning_content`) is a text of its own.
+    assert_eq!(
+        deltas(b"data: {\"choices\":[{\"delta\":{\"reasoning\":\"Halv\"}}]}\n\n"),
+        vec![(
+            Channel::Chat {
+                choice: 0,
+                field: 6,
+                tool: 0
+            },
+            "Halv".to_string()
+        )]
+    );
     // JSON of another shape, or with a text field twice, is read as it stands.
     let odd = concat!(
         "data: {\"choices\":[{\"delta\":{\"content\":[\"Halvorsen\"]}}]}\n\n",
