@@ -45,7 +45,8 @@ impl ToolHold {
 
     /// Feeds one SSE event (`data: {...}\n\n`).
     pub fn feed(&mut self, event: Bytes) -> Hold {
-        let mut finished = false;
+        // The choices this event finishes.
+        let mut finished: Vec<u64> = Vec::new();
         let mut has_calls = false;
         // A call is named by the key `tool_calls` (or the legacy `function_call`), or by a key
         // written with escapes, which only a parse can read.
@@ -66,16 +67,18 @@ impl ToolHold {
             let choices = parsed.as_ref().and_then(|c| c.get("choices"));
             let choices = choices.and_then(Value::as_array).map(Vec::as_slice);
             for (i, choice) in choices.unwrap_or(&[]).iter().enumerate() {
-                finished |= choice.get("finish_reason").is_some_and(|f| !f.is_null());
                 let at = choice
                     .get("index")
                     .and_then(Value::as_u64)
                     .unwrap_or(i as u64);
+                if choice.get("finish_reason").is_some_and(|f| !f.is_null()) {
+                    finished.push(at);
+                }
                 let delta = choice.get("delta");
                 let calls = delta.and_then(|d| d.get("tool_calls"));
                 let calls = calls.and_then(Value::as_array).map(Vec::as_slice);
-                let calls = (calls.unwrap_or(&[]).iter()).map(|d| {
-                    let index = d.get("index").and_then(Value::as_u64).unwrap_or(0);
+                let calls = (calls.unwrap_or(&[]).iter().enumerate()).map(|(k, d)| {
+                    let index = d.get("index").and_then(Value::as_u64).unwrap_or(k as u64);
                     (index, d.get("function"))
                 });
                 let legacy = delta.and_then(|d| d.get("function_call"));
@@ -93,10 +96,10 @@ impl ToolHold {
             return Hold::Send(event);
         }
         self.held.push(event);
-        if finished {
-            self.settle()
-        } else {
+        if finished.is_empty() {
             Hold::Held
+        } else {
+            self.settle(|choice| finished.contains(&choice))
         }
     }
 
@@ -105,15 +108,26 @@ impl ToolHold {
         if self.held.is_empty() {
             return Hold::Send(Bytes::new());
         }
-        self.settle()
+        self.settle(|_| true)
     }
 
-    fn settle(&mut self) -> Hold {
-        for (name, args) in std::mem::take(&mut self.calls).values() {
+    /// Checks the calls of the choices that `done` says are finished (each call is complete);
+    /// the held events go once no call is left unchecked (another choice's call may still be
+    /// coming in them).
+    fn settle(&mut self, done: impl Fn(u64) -> bool) -> Hold {
+        let calls = std::mem::take(&mut self.calls);
+        let (ready, rest): (BTreeMap<_, _>, BTreeMap<_, _>) = calls
+            .into_iter()
+            .partition(|((choice, _), _)| done(*choice));
+        self.calls = rest;
+        for (name, args) in ready.values() {
             if let Err(e) = (self.check)(name, args) {
                 self.held.clear();
                 return Hold::Deny(e);
             }
+        }
+        if !self.calls.is_empty() {
+            return Hold::Held;
         }
         let mut out = BytesMut::new();
         for e in self.held.drain(..) {

@@ -131,3 +131,33 @@ fn the_calls_of_two_choices_are_checked_apart() {
     assert!(matches!(h.feed(two(1, "{\"amount_usd\": 6}")), Hold::Held));
     assert!(matches!(h.finish(), Hold::Send(_)));
 }
+
+#[test]
+fn a_choice_that_finishes_does_not_check_another_choice_s_unfinished_call() {
+    let mut h = hold_with_cap(100.0);
+    let call = |args: &str, name: Option<&str>| {
+        let mut f = serde_json::json!({"arguments": args});
+        if let Some(n) = name {
+            f["name"] = n.into();
+        }
+        ev(
+            serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": f}]}}]}),
+        )
+    };
+    let done = |choice: u64| {
+        ev(
+            serde_json::json!({"choices": [{"index": choice, "delta": {}, "finish_reason": "stop"}]}),
+        )
+    };
+    assert!(matches!(
+        h.feed(call("{\"amount_usd\"", Some("wire_"))),
+        Hold::Held
+    ));
+    // Choice 1 finishes: choice 0's call is half there, so nothing is checked or sent yet.
+    assert!(matches!(h.feed(done(1)), Hold::Held));
+    assert!(matches!(h.feed(call(": 5}", Some("transfer"))), Hold::Held));
+    match h.feed(done(0)) {
+        Hold::Send(b) => assert!(String::from_utf8_lossy(&b).contains(": 5}")),
+        _ => panic!("the whole call, checked once complete, is released"),
+    }
+}
