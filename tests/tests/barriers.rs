@@ -255,6 +255,19 @@ async fn a_streamed_answer_written_in_another_way_is_read_and_cut_all_the_same()
             ]),
         ),
         (
+            "reasoning and content in one event, the content's word cut at its end",
+            chunks(&[
+                (
+                    0,
+                    r#"{"reasoning_content":"thinking","content":"Off the record: Halv"}"#,
+                ),
+                (
+                    0,
+                    r#"{"content":"orsen will miss its Q3 earnings guidance."}"#,
+                ),
+            ]),
+        ),
+        (
             "data that is not JSON",
             vec!["Halvorsen Biotech will miss its Q3 earnings guidance.".to_string()],
         ),
@@ -284,7 +297,7 @@ async fn a_streamed_answer_written_in_another_way_is_read_and_cut_all_the_same()
         );
     }
     let v = violations(&s.gw, "?user=bob").await;
-    assert_eq!(v.len(), 4, "one supervision record per case: {v:?}");
+    assert_eq!(v.len(), 5, "one supervision record per case: {v:?}");
 }
 
 #[tokio::test]

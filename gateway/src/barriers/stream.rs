@@ -96,6 +96,8 @@ pub struct TextHold {
     /// The first characters of the answer, for the supervision record, and how many.
     excerpt: String,
     excerpt_chars: usize,
+    /// The scanners fed by the event being read (kept for its allocation).
+    fed: Vec<usize>,
     blocked: bool,
 }
 
@@ -138,6 +140,7 @@ impl TextHold {
             pending: Vec::new(),
             excerpt: String::new(),
             excerpt_chars: 0,
+            fed: Vec::new(),
             blocked: false,
         })
     }
@@ -148,11 +151,15 @@ impl TextHold {
             return Hold::Held;
         }
         let (texts, mut deny) = (self.texts, None);
+        let mut fed = std::mem::take(&mut self.fed);
+        fed.clear();
         texts(&events, &mut |channel, text| {
             if deny.is_none() {
-                deny = self.scan(channel, text);
+                deny = self.scan(channel, text, &mut fed);
             }
         });
+        let deny = deny.or_else(|| self.close_ended(&fed));
+        self.fed = fed;
         if let Some(deny) = deny {
             return deny;
         }
@@ -162,34 +169,27 @@ impl TextHold {
         self.release(false)
     }
 
-    /// Scans `text` as the continuation of `channel`; the refusal, if it is refused.
-    fn scan(&mut self, channel: Channel, text: &str) -> Option<Hold> {
+    /// Scans `text` as the continuation of `channel` (its scanner's index goes into `fed`); the
+    /// refusal, if it is refused. An empty text says the channel's text ended (for a chat
+    /// choice's `FINISHED` mark: all of the choice's texts).
+    fn scan(&mut self, channel: Channel, text: &str, fed: &mut Vec<usize>) -> Option<Hold> {
         if self.excerpt_chars < EXCERPT_CHARS {
             let more = text.chars().take(EXCERPT_CHARS - self.excerpt_chars);
             let before = self.excerpt.len();
             self.excerpt.extend(more);
             self.excerpt_chars += self.excerpt[before..].chars().count();
         }
-        // Where a text ends, its channel is finished, so that its last word does not hold back
-        // the events after it: a choice's other texts once one of its texts goes on (reasoning
-        // before content, one tool call before the next), and the A2A `joined` text once an
-        // artifact goes on. An empty text ends its own channel.
-        let ended = |c: &Channel| match (&channel, c) {
-            (Channel::Chat { choice, .. }, Channel::Chat { choice: other, .. }) => {
-                choice == other && *c != channel
-            }
-            (Channel::Named(n), Channel::Named(j)) => n.starts_with("artifact/") && j == "joined",
-            _ => false,
-        };
-        for k in 0..self.scanners.len() {
-            let (c, _, open) = &self.scanners[k];
-            if *open && (ended(c) || (text.is_empty() && *c == channel)) {
-                if let Some(deny) = self.close(k) {
-                    return Some(deny);
+        if text.is_empty() {
+            for k in 0..self.scanners.len() {
+                let (c, _, open) = &self.scanners[k];
+                let same_choice = matches!((&channel, c),
+                    (Channel::Chat { choice, .. }, Channel::Chat { choice: other, .. }) if choice == other);
+                if *open && (*c == channel || same_choice) {
+                    if let Some(deny) = self.close(k) {
+                        return Some(deny);
+                    }
                 }
             }
-        }
-        if text.is_empty() {
             return None;
         }
         let open = self
@@ -210,8 +210,40 @@ impl TextHold {
                 ))))
             }
         };
+        if !fed.contains(&i) {
+            fed.push(i);
+        }
         let found = self.scanners[i].1.feed(text);
         self.take(found)
+    }
+
+    /// Finishes the channels whose text ended with this event, so that their last word does
+    /// not hold back the events after it: a chat choice's texts that got nothing while another
+    /// of its texts went on (reasoning before content, one tool call before the next), and the
+    /// A2A `joined` text when an artifact went on without it. The refusal, if refused.
+    fn close_ended(&mut self, fed: &[usize]) -> Option<Hold> {
+        for k in 0..self.scanners.len() {
+            if !self.scanners[k].2 || fed.contains(&k) {
+                continue;
+            }
+            let ended = fed
+                .iter()
+                .any(|&j| match (&self.scanners[j].0, &self.scanners[k].0) {
+                    (Channel::Chat { choice, .. }, Channel::Chat { choice: other, .. }) => {
+                        choice == other
+                    }
+                    (Channel::Named(n), Channel::Named(j)) => {
+                        n.starts_with("artifact/") && j == "joined"
+                    }
+                    _ => false,
+                });
+            if ended {
+                if let Some(deny) = self.close(k) {
+                    return Some(deny);
+                }
+            }
+        }
+        None
     }
 
     /// Finishes the scanner of channel `k`: its last findings; the refusal, if refused.
@@ -227,8 +259,10 @@ impl TextHold {
             return Hold::Held;
         }
         for k in 0..self.scanners.len() {
-            if let Some(deny) = self.close(k) {
-                return deny;
+            if self.scanners[k].2 {
+                if let Some(deny) = self.close(k) {
+                    return deny;
+                }
             }
         }
         self.release(true)
