@@ -176,7 +176,9 @@ impl ToolRules {
             let calls = calls.and_then(Value::as_array).map(Vec::as_slice);
             let functions = calls.unwrap_or(&[]).iter().map(|c| c.get("function"));
             // The legacy `function_call` is a call like any other.
+            // (`null`, as some servers write an absent field, is no call.)
             let legacy = message.and_then(|m| m.get("function_call"));
+            let legacy = legacy.filter(|f| !f.is_null());
             for function in functions.chain(legacy.map(Some)) {
                 let text = |key| function.and_then(|f| f.get(key)).and_then(Value::as_str);
                 self.check_call(

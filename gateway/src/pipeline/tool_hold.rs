@@ -82,6 +82,8 @@ impl ToolHold {
                     (index, d.get("function"))
                 });
                 let legacy = delta.and_then(|d| d.get("function_call"));
+                // (`null`, as some servers write an absent field, is no call.)
+                let legacy = legacy.filter(|f| !f.is_null());
                 let legacy = legacy.map(|f| (FUNCTION_CALL, Some(f)));
                 for (index, function) in calls.chain(legacy) {
                     has_calls = true;

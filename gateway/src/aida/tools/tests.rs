@@ -108,6 +108,14 @@ fn a_legacy_function_call_is_checked_and_legacy_functions_are_filtered() {
         .into_bytes()
     };
     assert_eq!(rules.check_answer(&aida, &cred, &legacy(10.0)).unwrap(), 1);
+    let null = serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant",
+        "content": "hi", "function_call": null, "tool_calls": null}, "finish_reason": "stop"}]});
+    assert_eq!(
+        rules
+            .check_answer(&aida, &cred, null.to_string().as_bytes())
+            .unwrap(),
+        0
+    );
     assert_eq!(
         reason(rules.check_answer(&aida, &cred, &legacy(10_001.0))),
         "amount_over_limit"

@@ -161,3 +161,12 @@ fn a_choice_that_finishes_does_not_check_another_choice_s_unfinished_call() {
         _ => panic!("the whole call, checked once complete, is released"),
     }
 }
+
+#[test]
+fn a_null_function_call_is_no_call() {
+    let mut h = hold_with_cap(100.0);
+    let text = ev(
+        serde_json::json!({"choices": [{"index": 0, "delta": {"content": "hi", "function_call": null}}]}),
+    );
+    assert!(matches!(h.feed(text), Hold::Send(_)));
+}
